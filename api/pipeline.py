@@ -1,0 +1,116 @@
+"""The monthly classification job, end to end, and the stores it runs on.
+
+ingestion -> graph -> features -> risk, in plain functions that the CLI (and later the
+HTTP API) call. Progress goes to a rich console; results come back as objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from ingestion.synthetic import Province
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.settings import Settings
+from features.score import BaseScores, IndicatorSystem
+from features.tables import read_tables
+from graph.load import delivery_to_batch, write_batch
+from graph.memory import MemoryStore
+from graph.neo4j_store import Neo4jStore
+from graph.server import LocalNeo4jServer
+from graph.store import GraphStore
+from ingestion.validate import Delivery, validate_frames
+from risk.classify import Classification, Classifier, load_classification_config
+
+
+@contextmanager
+def open_store(settings: Settings, console: Console) -> Iterator[GraphStore]:
+    """The store ``settings.graph`` names; for Neo4j without a URI, the project's own server.
+
+    A server started here is stopped on exit; an existing one is left as it was.
+    """
+    if settings.graph == "memory":
+        yield MemoryStore()
+        return
+    server: LocalNeo4jServer | None = None
+    if settings.neo4j_uri:
+        password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
+        uri, user = settings.neo4j_uri, settings.neo4j_user
+    else:
+        server = LocalNeo4jServer(settings.neo4j_instance_dir)
+        was_running = server.is_running()
+        console.print(f"Neo4j: starting the local server in {settings.neo4j_instance_dir} ...")
+        connection = server.start()
+        uri, user, password = connection.uri, connection.user, connection.password
+        if was_running:
+            server = None  # somebody else's: leave it running
+    store = Neo4jStore(uri, user, password, database=settings.neo4j_database)
+    try:
+        store.verify()
+        console.print(f"Neo4j: connected to {uri}")
+        yield store
+    finally:
+        store.close()
+        if server is not None:
+            console.print("Neo4j: stopping the local server")
+            server.stop()
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console,
+    )
+
+
+def validate_province(province: Province) -> Delivery:
+    return validate_frames(
+        province.enterprises, province.people, province.shareholdings, province.legal_reps,
+        province.officers, province.branches, province.events,
+    )
+
+
+def ingest(store: GraphStore, delivery: Delivery, person_key: bytes, console: Console) -> None:
+    """Write a validated delivery into the store, with a progress bar over rows."""
+    batch = delivery_to_batch(delivery, person_key)
+    with progress_bar(console) as progress:
+        task = progress.add_task("loading graph", total=batch.size())
+        write_batch(store, batch, lambda n: progress.advance(task, n))
+
+
+@dataclass(frozen=True)
+class ClassificationRun:
+    as_of: dt.date
+    scores: BaseScores
+    classification: Classification
+
+
+def classify(
+    store: GraphStore, as_of: dt.date, indicators: IndicatorSystem | None = None,
+    classification_config: Path | None = None,
+) -> ClassificationRun:
+    """Base scores and classes for every enterprise in ``store`` as of ``as_of``."""
+    system = indicators or IndicatorSystem()
+    config = (
+        load_classification_config(classification_config, system.config)
+        if classification_config else load_classification_config(indicators=system.config)
+    )
+    scores = system.score(read_tables(store, as_of))
+    return ClassificationRun(as_of, scores, Classifier(config, system.config).predict(scores))
+
+
+def write_classification(run: ClassificationRun, out_dir: Path) -> Path:
+    """``out_dir/classification.parquet``: USCC, class, score, dimension scores, reasons."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "classification.parquet"
+    frame = run.classification.frame.assign(as_of=pd.Timestamp(run.as_of))
+    temporary = path.with_suffix(".parquet.tmp")
+    frame.to_parquet(temporary, index=False)
+    temporary.replace(path)  # never a half-written file under the real name
+    return path

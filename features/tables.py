@@ -1,0 +1,141 @@
+"""The graph read "as of" a date, as the tables that indicators are computed from.
+
+Everything is read in bulk (one table per label or relationship spec, never a query per
+node) and cut to what was known at ``as_of``: events dated after it and relationships not
+valid on it are left out, so features at T never see records after T.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+
+from graph import schema
+from graph.store import GraphStore
+
+PERSON_ROLES = {
+    "shareholder": schema.PERSON_HOLDS_SHARES,
+    "legal_rep": schema.LEGAL_REP_OF,
+    "officer": schema.OFFICER_OF,
+}
+
+
+def _valid_on(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    since = pd.to_datetime(frame["since"])
+    until = pd.to_datetime(frame["until"])
+    keep = (since.isna() | (since <= as_of)) & (until.isna() | (until > as_of))
+    return frame.loc[keep]
+
+
+@dataclass
+class GraphTables:
+    """Enterprises, their events and their links, as known on ``as_of``."""
+
+    as_of: dt.date
+    enterprises: pd.DataFrame  # indexed by uscc
+    events: dict[str, pd.DataFrame]  # kind -> rows with datetime64 `date`
+    person_links: pd.DataFrame  # person_id, uscc, role
+    enterprise_links: pd.DataFrame  # uscc, other (both directions), via
+    addresses: pd.DataFrame  # uscc, address
+    phones: pd.DataFrame  # uscc, phone
+
+    @property
+    def as_of_ts(self) -> pd.Timestamp:
+        return pd.Timestamp(self.as_of)
+
+    @property
+    def usccs(self) -> pd.Index:
+        return self.enterprises.index
+
+    def event(self, kind: str) -> pd.DataFrame:
+        return self.events[kind]
+
+    def since(self, kind: str, days: int) -> pd.DataFrame:
+        """Events of ``kind`` dated within ``days`` up to ``as_of``."""
+        frame = self.events[kind]
+        return frame.loc[frame["date"] > self.as_of_ts - pd.Timedelta(days=days)]
+
+    def listed_now(self, kind: str) -> pd.Index:
+        """USCCs on a list (abnormal, dishonesty) on ``as_of``: listed and not yet removed."""
+        frame = self.events[kind]
+        removed = pd.to_datetime(frame["removed"])
+        current = (pd.to_datetime(frame["listed"]) <= self.as_of_ts) & (
+            removed.isna() | (removed > self.as_of_ts)
+        )
+        listed: pd.Index = pd.Index(frame.loc[current, "uscc"].unique(), dtype=object)
+        return listed
+
+    @cached_property
+    def problem_enterprises(self) -> pd.Index:
+        """Enterprises with a visible problem on ``as_of``: revoked, listed, or penalised.
+
+        Penalties count when general or serious and within three years.
+        """
+        revoked = self.enterprises.index[self.enterprises["status"] == "revoked"]
+        penalties = self.since("penalty", 3 * 365)
+        penalised = penalties.loc[penalties["severity"] != "minor", "uscc"].unique()
+        return (
+            revoked.union(self.listed_now("abnormal_listing"))
+            .union(self.listed_now("serious_dishonesty"))
+            .union(pd.Index(penalised))
+        )
+
+    @cached_property
+    def related_pairs(self) -> pd.DataFrame:
+        """Distinct (uscc, other) pairs linked by a shared person or an enterprise link."""
+        links = self.person_links[["person_id", "uscc"]].drop_duplicates()
+        via_people = links.merge(links, on="person_id", suffixes=("", "_other"))
+        pairs = pd.concat([
+            via_people.rename(columns={"uscc_other": "other"})[["uscc", "other"]],
+            self.enterprise_links[["uscc", "other"]],
+        ])
+        pairs = pairs.loc[pairs["uscc"] != pairs["other"]]
+        return pairs.drop_duplicates().reset_index(drop=True)
+
+
+def read_tables(store: GraphStore, as_of: dt.date) -> GraphTables:
+    """Read everything the indicators need from ``store``, cut to ``as_of``."""
+    as_of_ts = pd.Timestamp(as_of)
+    enterprises = store.node_table("Enterprise").set_index("uscc", drop=False)
+    enterprises.index.name = None
+
+    events: dict[str, pd.DataFrame] = {}
+    for kind, spec in schema.EVENT_NODES.items():
+        frame = store.node_table(spec.label)
+        frame["date"] = pd.to_datetime(frame["date"])
+        events[kind] = frame.loc[frame["date"] <= as_of_ts].reset_index(drop=True)
+
+    person_links = pd.concat([
+        _valid_on(store.relationship_table(spec), as_of_ts)
+        .rename(columns={"start": "person_id", "end": "uscc"})
+        .assign(role=role)[["person_id", "uscc", "role"]]
+        for role, spec in PERSON_ROLES.items()
+    ], ignore_index=True)
+
+    holdings = _valid_on(store.relationship_table(schema.ENTERPRISE_HOLDS_SHARES), as_of_ts)
+    branches = store.relationship_table(schema.BRANCH_OF)
+    directed = pd.concat([
+        holdings[["start", "end"]].assign(via="shareholding"),
+        branches[["start", "end"]].assign(via="branch"),
+    ], ignore_index=True)
+    enterprise_links = pd.concat([
+        directed.rename(columns={"start": "uscc", "end": "other"}),
+        directed.rename(columns={"end": "uscc", "start": "other"}),
+    ], ignore_index=True)
+
+    def contact(spec: schema.RelSpec, column: str) -> pd.DataFrame:
+        table = store.relationship_table(spec)
+        return table.rename(columns={"start": "uscc", "end": column})[["uscc", column]]
+
+    return GraphTables(
+        as_of=as_of,
+        enterprises=enterprises,
+        events=events,
+        person_links=person_links,
+        enterprise_links=enterprise_links,
+        addresses=contact(schema.REGISTERED_AT, "address"),
+        phones=contact(schema.HAS_PHONE, "phone"),
+    )
