@@ -18,7 +18,8 @@ app = typer.Typer(
 )
 neo4j_app = typer.Typer(help="The project's own local Neo4j server.", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
-console = Console()
+# Piped output (CI, logs) gets a width that fits the summary tables.
+console = Console() if Console().is_terminal else Console(width=120)
 
 
 class GraphKind(StrEnum):

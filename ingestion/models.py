@@ -92,7 +92,7 @@ class Enterprise(Record):
     established: dt.date
     region_code: RegionCode
     industry_code: IndustryCode
-    registered_capital: Yuan
+    registered_capital: Yuan | None = None  # individual businesses often declare none
     paid_in_capital: Yuan | None = None
     sectors: tuple[Sector, ...] = ()
     address: str | None = None

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from neo4j import GraphDatabase
 
 from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
@@ -36,6 +37,8 @@ def neo4j_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4j
     except Neo4jServerError as error:
         pytest.fail(f"the Neo4j server did not start:\n{error}\n{server.log_tail(60)}")
     _used["server"] = f"{connection.uri} (pid {server.pid}, {server.home.name})"
+    with GraphDatabase.driver(connection.uri, auth=(connection.user, connection.password)) as db:
+        _used["agent"] = db.get_server_info().agent
     try:
         yield connection
     finally:
@@ -46,8 +49,6 @@ def neo4j_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4j
 def neo4j_session_store(neo4j_connection: Neo4jConnection) -> Iterator[Neo4jStore]:
     store = Neo4jStore(neo4j_connection.uri, neo4j_connection.user, neo4j_connection.password)
     store.verify()
-    agent = store.driver.get_server_info().agent
-    _used["agent"] = agent
     yield store
     store.close()
 

@@ -88,7 +88,7 @@ def test_non_monotone_transform_is_refused(tmp_path: Path) -> None:
 
 
 def test_cutoffs_out_of_order_are_refused(tmp_path: Path) -> None:
-    path = _edited(tmp_path, DEFAULT_CLASSIFICATION, "C = 30.0", "C = 50.0")
+    path = _edited(tmp_path, DEFAULT_CLASSIFICATION, "C = 17.0", "C = 50.0")
     with pytest.raises(ConfigError) as error:
         load_classification_config(path)
     assert str(path) in str(error.value)
