@@ -107,7 +107,8 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    console.print_json(json.dumps({k: v for k, v in report.items() if k not in ("memory", "neo4j")}))
+    summary = {k: v for k, v in report.items() if k not in ("memory", "neo4j")}
+    console.print_json(json.dumps(summary))
     console.print(f"wrote {args.out}")
 
 

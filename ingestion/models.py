@@ -16,20 +16,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ingestion.identifiers import normalise_code, validate_id_number, validate_uscc
-
-EntityType = Literal[
-    "limited_company",
-    "joint_stock_company",
-    "sole_proprietorship",
-    "partnership",
-    "individual_business",
-    "farmer_cooperative",
-]
-Status = Literal["operating", "suspended", "revoked", "cancelled"]
-Sector = Literal[
-    "food_production", "drug_retail", "medical_devices", "special_equipment",
-    "industrial_products",
-]
+from ingestion.reference import EntityType, Sector, Status
 
 
 def _check_uscc(value: str) -> str:

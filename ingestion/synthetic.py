@@ -19,8 +19,10 @@ Model, in order of generation (every step is numpy over whole columns; one seed 
    most 1 at any date (history rows end the day their successor starts).
 4. Hidden risk: own risk ``sigmoid(z)``, ``z`` linear in youth, unpaid capital, industry tier,
    entity type and shell membership plus noise; then two propagation steps
-   ``r <- (1 - a) r0 + a * mean_of_neighbours(r)`` over control links, shared people and shared
-   addresses. It is returned only in ``Province.hidden_risk``.
+   ``r <- 0.4 r0 + 0.6 mean_of_neighbours(r)`` (scipy.sparse) where the neighbour mean pools
+   three channels: control (holdings weighted by ratio, branch-parent), people (mean risk of the
+   legal reps, shareholders and officers an enterprise shares, weighted by role) and shared
+   addresses. Isolated enterprises keep ``r0``. It is returned only in ``Province.hidden_risk``.
 5. Observations given hidden risk ``h``: status, change histories, and per-kind event counts
    ``Poisson(rate(h) * years active)`` whose rates rise with ``h``; annual reports per year
    (late or missing more often when ``h`` is high) that drive abnormal listings, which in turn
@@ -35,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 import numpy as np
@@ -667,7 +669,7 @@ def _phones(rng: np.random.Generator, ent: _Enterprises, regions: _Regions) -> S
         _pick(rng, ("13", "15", "17", "18", "19"), n), _int_str(rng.integers(10**8, 10**9, n))
     )
     area = np.array(_AREA_CODE)[regions.prefecture[ent.district]]
-    landline = _cat(area, "-", _int_str(rng.integers(8 * 10**6, 9 * 10**6, n)))
+    landline = _cat(area, "-", _int_str(rng.integers(8 * 10**7, 9 * 10**7, n)))
     return np.where(rng.random(n) < 0.7, mobile, landline)
 
 
@@ -1159,17 +1161,17 @@ def _rate_counts(
 class _Changes:
     """Accumulated ``change`` events as arrays."""
 
-    ent: list[IntArray]
-    day: list[IntArray]
-    field: list[str]
-    sizes: list[int]
-    old: list[StrArray]
-    new: list[StrArray]
+    ent: list[IntArray] = field(default_factory=list)
+    day: list[IntArray] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    old: list[StrArray] = field(default_factory=list)
+    new: list[StrArray] = field(default_factory=list)
 
-    def add(self, field: str, ent: IntArray, day: IntArray, old: StrArray, new: StrArray) -> None:
+    def add(self, name: str, ent: IntArray, day: IntArray, old: StrArray, new: StrArray) -> None:
         self.ent.append(ent)
         self.day.append(day)
-        self.field.append(field)
+        self.fields.append(name)
         self.sizes.append(len(ent))
         self.old.append(old.astype(np.str_))
         self.new.append(new.astype(np.str_))
@@ -1266,17 +1268,19 @@ def _attribute_changes(
         "name": 0.005 + 0.12 * risk,
         "registered_capital": (0.01 + 0.15 * risk) * has_capital,
     }
-    for field, rate in rates.items():
+    for attribute, rate in rates.items():
         item, day, rank = _chains(rng, ent.established, ent.end, _rate_counts(rng, rate, years, 3))
         counts = np.bincount(item, minlength=ent.n)
-        if field == "address":
+        if attribute == "address":
             old = _addresses(rng, ent.district[item], regions)
-        elif field == "name":
+        elif attribute == "name":
             old = _names(rng, ent, regions, rows=item)
         else:
             factor = np.array([0.1, 0.2, 0.5, 2.0, 3.0])[rng.integers(0, 5, len(item))]
             old = _int_str(np.maximum(1e4, np.round(ent.registered[item] * factor / 1e4) * 1e4))
-        changes.add(field, item, day, old, _successor(old, item, rank, counts, current[field]))
+        changes.add(
+            attribute, item, day, old, _successor(old, item, rank, counts, current[attribute])
+        )
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -1371,7 +1375,7 @@ def _change_events(frames: _EventFrames, changes: _Changes) -> pd.DataFrame:
         np.concatenate(changes.day),
         "registry",
         extra={
-            "field": np.repeat(np.array(changes.field), changes.sizes),
+            "field": np.repeat(np.array(changes.fields), changes.sizes),
             "old": np.concatenate(changes.old),
             "new": np.concatenate(changes.new),
         },
@@ -1789,7 +1793,7 @@ def generate_province(
     sector_mask = _sector_mask(rng, ent)
     enterprises, address = _enterprise_frame(rng, ent, regions, uscc, names, sector_mask, cal)
 
-    changes = _Changes([], [], [], [], [], [])
+    changes = _Changes()
     lr_rows = _legal_rep_history(rng, ent, risk, links, pool, person_names, changes)
     sh_rows = _shareholder_history(rng, ent, risk, links, pool, person_names, changes)
     current = {
