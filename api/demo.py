@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from ingestion.synthetic import generate_province
 from rich.console import Console
 from rich.table import Table
 from scipy.stats import spearmanr
@@ -20,9 +19,11 @@ from api.pipeline import (
     open_store,
     validate_province,
     write_classification,
+    write_quarantine,
 )
 from api.settings import Settings
 from graph.neo4j_store import Neo4jStore
+from ingestion.synthetic import generate_province
 from risk.classify import CLASS_LABELS, CLASSES
 from risk.report import class_mix, industry_label, region_label
 
@@ -45,8 +46,10 @@ def run_demo(
         province = generate_province(enterprises, seed=seed, as_of=as_of)
     with console.status("validating records"):
         delivery = validate_province(province)
+    quarantine = write_quarantine(delivery, out_dir)
     console.print(
         f"records: {delivery.record_count():,} valid, {len(delivery.quarantine):,} quarantined"
+        f" (see {quarantine})"
     )
     with open_store(settings, console) as store:
         if isinstance(store, Neo4jStore) and store.counts():

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from ingestion.synthetic import Province
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -25,6 +24,7 @@ from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
 from graph.server import LocalNeo4jServer
 from graph.store import GraphStore
+from ingestion.synthetic import Province
 from ingestion.validate import Delivery, validate_frames
 from risk.classify import Classification, Classifier, load_classification_config
 
@@ -103,6 +103,16 @@ def classify(
     )
     scores = system.score(read_tables(store, as_of))
     return ClassificationRun(as_of, scores, Classifier(config, system.config).predict(scores))
+
+
+def write_quarantine(delivery: Delivery, out_dir: Path) -> Path:
+    """``out_dir/quarantine.csv``: a row per rejected field (source, line, record, field, why)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "quarantine.csv"
+    columns = ["source", "line", "record_key", "field", "reason"]
+    pd.DataFrame([vars(entry) for entry in delivery.quarantine], columns=columns).to_csv(
+        path, index=False, encoding="utf-8")
+    return path
 
 
 def write_classification(run: ClassificationRun, out_dir: Path) -> Path:

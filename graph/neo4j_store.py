@@ -32,7 +32,11 @@ class Neo4jStore:
     ) -> None:
         self.database = database
         self.batch_size = batch_size
-        self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        # Notifications such as "label does not exist" on an empty database are noise here.
+        self.driver = neo4j.GraphDatabase.driver(
+            uri, auth=(user, password),
+            notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
+        )
 
     def verify(self) -> None:
         """Raise if the server cannot be reached or the credentials are wrong."""

@@ -1304,6 +1304,13 @@ _THREE_YEARS: Final = 1096  # publicity period of penalties and the serious-dish
 _HALF_YEAR: Final = 183  # publicity of minor (simple-procedure) penalties
 
 
+def _zero_padded(values: IntArray, width: int) -> StrArray:
+    # np.strings.zfill reduces over the array, which fails on an empty one.
+    if len(values) == 0:
+        return np.asarray([], dtype=np.str_)
+    return np.strings.zfill(_int_str(values), width)
+
+
 @dataclass(frozen=True)
 class _EventFrames:
     """Builds event frames with stable ids ``{uscc}-{KIND}-{nnnn}`` (nnnn: order by date)."""
@@ -1327,7 +1334,7 @@ class _EventFrames:
         suffix = id_suffix[order] if id_suffix is not None else _rank_within(ent) + 1
         uscc = self.uscc[ent]
         columns: dict[str, object] = {
-            "event_id": _cat(uscc, f"-{EVENT_KINDS[kind]}-", np.strings.zfill(_int_str(suffix), 4)),
+            "event_id": _cat(uscc, f"-{EVENT_KINDS[kind]}-", _zero_padded(suffix, 4)),
             "uscc": uscc,
             "date": self._dates(day),
             "source": np.full(len(ent), source),

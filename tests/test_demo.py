@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.demo import DemoResult, run_demo
 from api.settings import Settings
-from graph.server import Neo4jConnection
+from graph.server import LocalNeo4jServer, Neo4jConnection
 
 runner = CliRunner()
 COLUMNS = [
@@ -68,6 +68,9 @@ def test_demo_cli_on_memory(tmp_path: Path) -> None:
         app, ["demo", "-n", "500", "--seed", "3", "--out", str(tmp_path)], env=env)
     assert result.exit_code == 0, result.output
     assert len(pd.read_parquet(tmp_path / "classification.parquet")) == 500
+    quarantine = pd.read_csv(tmp_path / "quarantine.csv")
+    assert list(quarantine.columns) == ["source", "line", "record_key", "field", "reason"]
+    assert "0 quarantined" in result.output
 
 
 def test_same_province_same_answers_on_both_stores(
@@ -88,3 +91,19 @@ def test_same_province_same_answers_on_both_stores(
         frame["reasons"] = frame["reasons"].map(lambda reasons: [dict(r) for r in reasons])
     assert (frames["memory"]["risk_class"] == frames["neo4j"]["risk_class"]).all()
     pd.testing.assert_frame_equal(frames["memory"], frames["neo4j"])
+
+
+def test_demo_on_neo4j_starts_and_stops_its_own_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RISKGRAPH_NEO4J_URI", raising=False)
+    home = tmp_path / "home"
+    env = {"RISKGRAPH_PERSON_ID_KEY": "test-key", "RISKGRAPH_HOME": str(home)}
+    result = runner.invoke(
+        app, ["demo", "-n", "300", "--graph", "neo4j", "--out", str(tmp_path)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Neo4j: connected to bolt://127.0.0.1:" in result.output
+    assert len(pd.read_parquet(tmp_path / "classification.parquet")) == 300
+    server = LocalNeo4jServer(Settings(home=home).neo4j_instance_dir)
+    assert server.connection().uri in result.output
+    assert not server.is_running()

@@ -15,6 +15,7 @@ from scipy.stats import spearmanr
 from ingestion import reference
 from ingestion.identifiers import is_valid_id_number, is_valid_uscc, make_uscc
 from ingestion.synthetic import EVENT_KINDS, Province, generate_province
+from ingestion.validate import validate_frames
 
 N = 3000
 AS_OF = dt.date(2026, 10, 31)
@@ -363,3 +364,14 @@ def test_zhejiang_prefectures() -> None:
     for bad in ("320102", "331200", "33010"):
         with pytest.raises(ValueError):
             reference.prefecture_of(bad)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_small_provinces_with_empty_event_kinds_generate_and_validate(seed: int) -> None:
+    # At 100 enterprises some event kinds are empty; that must not break generation.
+    small = generate_province(100, seed=seed)
+    delivery = validate_frames(
+        small.enterprises, small.people, small.shareholdings, small.legal_reps,
+        small.officers, small.branches, small.events)
+    assert delivery.quarantine == []
+    assert len(delivery.enterprises) == 100
