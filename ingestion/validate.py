@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from ingestion.identifiers import mask_id_number
 from ingestion.models import (
     EVENT_MODELS,
     Branch,
@@ -93,72 +94,61 @@ def frame_rows(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
         yield {column: _plain(value) for column, value in zip(columns, values, strict=True)}
 
 
+ReferenceCheck = Callable[[R], tuple[str, str] | None]
+
+
+def _shown(row: Mapping[str, Any], name: str) -> str:
+    """A field's value as it may appear in a report: identity numbers masked."""
+    value = str(row.get(name, "?"))
+    person = name == "id_number" or (name == "holder_id" and row.get("holder_kind") == "person")
+    if not person:
+        return value
+    try:
+        return mask_id_number(value)
+    except ValueError:
+        return "(identity number, malformed)"
+
+
 def validate_rows(
     model: type[R],
     rows: Iterable[Mapping[str, Any]],
     source: str,
     key_fields: tuple[str, ...],
     quarantine: list[QuarantineEntry],
+    references: ReferenceCheck[R] | None = None,
 ) -> list[R]:
     """Validate rows into ``model`` records; failures are appended to ``quarantine``.
 
+    ``references(record)`` names a field whose value points at nothing delivered, if any.
     Line numbers count data rows from 1 (a CSV's header is line 0).
     """
     records: list[R] = []
     for line, row in enumerate(rows, start=1):
+        key = "/".join(_shown(row, name) for name in key_fields)
         try:
-            records.append(model.model_validate(row))
+            record = model.model_validate(row)
         except ValidationError as error:
-            key = "/".join(str(row.get(name, "?")) for name in key_fields)
             for problem in error.errors():
                 location = ".".join(str(part) for part in problem["loc"]) or "(record)"
                 quarantine.append(QuarantineEntry(source, line, key, location, problem["msg"]))
+            continue
+        unknown = references(record) if references else None
+        if unknown:
+            field_name = unknown[0]
+            value = _shown(row, field_name)
+            quarantine.append(
+                QuarantineEntry(source, line, key, field_name, f"unknown reference {value!r}")
+            )
+            continue
+        records.append(record)
     return records
 
 
-def drop_unknown_references(delivery: Delivery) -> None:
-    """Quarantine relationships and events that point at enterprises or people not delivered."""
-    usccs = {enterprise.uscc for enterprise in delivery.enterprises}
-    people = {person.id_number for person in delivery.people}
-
-    def keep(source: str, key: str, checks: list[tuple[str, str, set[str]]]) -> bool:
-        for field_name, value, known in checks:
-            if value not in known:
-                delivery.quarantine.append(
-                    QuarantineEntry(source, 0, key, field_name, f"unknown reference {value!r}")
-                )
-                return False
-        return True
-
-    delivery.shareholdings = [
-        row for row in delivery.shareholdings
-        if keep("shareholdings", f"{row.holder_id}->{row.enterprise_uscc}", [
-            ("holder_id", row.holder_id, usccs if row.holder_kind == "enterprise" else people),
-            ("enterprise_uscc", row.enterprise_uscc, usccs),
-        ])
-    ]
-    delivery.legal_reps = [
-        row for row in delivery.legal_reps
-        if keep("legal_reps", row.enterprise_uscc, [
-            ("id_number", row.id_number, people), ("enterprise_uscc", row.enterprise_uscc, usccs),
-        ])
-    ]
-    delivery.officers = [
-        row for row in delivery.officers
-        if keep("officers", row.enterprise_uscc, [
-            ("id_number", row.id_number, people), ("enterprise_uscc", row.enterprise_uscc, usccs),
-        ])
-    ]
-    delivery.branches = [
-        row for row in delivery.branches
-        if keep("branches", row.branch_uscc, [
-            ("branch_uscc", row.branch_uscc, usccs), ("parent_uscc", row.parent_uscc, usccs),
-        ])
-    ]
-    for kind, rows in delivery.events.items():
-        delivery.events[kind] = [
-            row for row in rows if keep(kind, row.event_id, [("uscc", row.uscc, usccs)])
-        ]
+def _first_unknown(*checks: tuple[str, str, set[str]]) -> tuple[str, str] | None:
+    for field_name, value, known in checks:
+        if value not in known:
+            return field_name, value
+    return None
 
 
 def validate_frames(
@@ -170,26 +160,49 @@ def validate_frames(
     branches: pd.DataFrame,
     events: Mapping[str, pd.DataFrame],
 ) -> Delivery:
-    """Validate one delivery given as frames (one per record kind)."""
+    """Validate one delivery given as frames (one per record kind).
+
+    Enterprises and people come first; a relationship or event that points at one of them
+    that was not delivered (or was rejected) is quarantined with its own line.
+    """
     delivery = Delivery()
     q = delivery.quarantine
     delivery.enterprises = validate_rows(
         Enterprise, frame_rows(enterprises), "enterprises", ("uscc",), q)
     delivery.people = validate_rows(PersonInput, frame_rows(people), "people", ("name",), q)
+    usccs = {enterprise.uscc for enterprise in delivery.enterprises}
+    persons = {person.id_number for person in delivery.people}
+
+    def holding_refs(row: Shareholding) -> tuple[str, str] | None:
+        holders = usccs if row.holder_kind == "enterprise" else persons
+        return _first_unknown(("holder_id", row.holder_id, holders),
+                              ("enterprise_uscc", row.enterprise_uscc, usccs))
+
+    def person_refs(row: LegalRepresentative | Officer) -> tuple[str, str] | None:
+        return _first_unknown(("id_number", row.id_number, persons),
+                              ("enterprise_uscc", row.enterprise_uscc, usccs))
+
+    def branch_refs(row: Branch) -> tuple[str, str] | None:
+        return _first_unknown(("branch_uscc", row.branch_uscc, usccs),
+                              ("parent_uscc", row.parent_uscc, usccs))
+
+    def event_refs(row: Event) -> tuple[str, str] | None:
+        return _first_unknown(("uscc", row.uscc, usccs))
+
     delivery.shareholdings = validate_rows(
         Shareholding, frame_rows(shareholdings), "shareholdings",
-        ("holder_id", "enterprise_uscc"), q)
+        ("holder_id", "enterprise_uscc"), q, holding_refs)
     delivery.legal_reps = validate_rows(
-        LegalRepresentative, frame_rows(legal_reps), "legal_reps", ("enterprise_uscc",), q)
+        LegalRepresentative, frame_rows(legal_reps), "legal_reps", ("enterprise_uscc",), q,
+        person_refs)
     delivery.officers = validate_rows(
-        Officer, frame_rows(officers), "officers", ("enterprise_uscc",), q)
+        Officer, frame_rows(officers), "officers", ("enterprise_uscc",), q, person_refs)
     delivery.branches = validate_rows(
-        Branch, frame_rows(branches), "branches", ("branch_uscc",), q)
+        Branch, frame_rows(branches), "branches", ("branch_uscc",), q, branch_refs)
     for kind, frame in events.items():
         if kind not in EVENT_MODELS:
             q.append(QuarantineEntry(kind, 0, kind, "kind", f"unknown event kind {kind!r}"))
             continue
         delivery.events[kind] = validate_rows(
-            EVENT_MODELS[kind], frame_rows(frame), kind, ("event_id",), q)
-    drop_unknown_references(delivery)
+            EVENT_MODELS[kind], frame_rows(frame), kind, ("event_id",), q, event_refs)
     return delivery

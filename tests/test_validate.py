@@ -54,6 +54,12 @@ def test_bad_person_reference_and_interval() -> None:
     reps.loc[1, "id_number"] = id_number(999)  # valid number, but no such person delivered
     frames["legal_reps"] = reps
     delivery = validate_frames(**frames)  # type: ignore[arg-type]
-    reasons = {(q.source, q.field): q.reason for q in delivery.quarantine}
-    assert "is before since" in reasons[("legal_reps", "(record)")]
-    assert reasons[("legal_reps", "id_number")].startswith("unknown reference")
+    by_field = {(q.source, q.field): q for q in delivery.quarantine}
+    assert by_field[("legal_reps", "(record)")].line == 1
+    assert "is before since" in by_field[("legal_reps", "(record)")].reason
+    unknown_person = by_field[("legal_reps", "id_number")]
+    assert unknown_person.line == 2
+    assert unknown_person.reason.startswith("unknown reference")
+    # The report never carries a raw identity number, only the masked one.
+    assert id_number(999) not in str(delivery.quarantine)
+    assert id_number(999)[:6] + "********" in unknown_person.reason
