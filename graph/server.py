@@ -344,7 +344,8 @@ class LocalNeo4jServer:
                 )
             password = self.password
         if not password:
-            password = secrets.token_urlsafe(24)
+            # Hex only: a token_urlsafe password can start with "-" and read as an option.
+            password = secrets.token_hex(20)
         new_state = {
             "uri": f"bolt://{HOST}:{port}",
             "user": USER,
@@ -393,7 +394,7 @@ class LocalNeo4jServer:
         env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(self.conf_dir))
         cmd = [
             _java(), "-cp", str(home / "lib" / "*"), _ADMIN_ENTRY_POINT,
-            "dbms", "set-initial-password", str(state["password"]),
+            "dbms", "set-initial-password", "--", str(state["password"]),
         ]  # fmt: skip
         try:
             proc = subprocess.run(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import stat
 from collections.abc import Iterator
@@ -23,7 +24,10 @@ from graph.server import LocalNeo4jServer, Neo4jConnection, Neo4jServerError
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4jServer]:
-    srv = LocalNeo4jServer(tmp_path_factory.mktemp("neo4j") / "instance")
+    # A password starting with "-" once read as an option to neo4j-admin: keep it covered.
+    srv = LocalNeo4jServer(
+        tmp_path_factory.mktemp("neo4j") / "instance", password="-" + secrets.token_hex(8)
+    )
     try:
         yield srv
     finally:
