@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -41,6 +42,52 @@ def demo(
 
     settings = Settings() if graph is None else Settings(graph=graph.value)
     run_demo(settings, enterprises, seed, out, console)
+
+
+@app.command()
+def ingest(
+    folder: Annotated[Path, typer.Argument(
+        help="A delivery folder, or a folder of delivery folders applied in name order.")],
+    graph: Annotated[GraphKind | None, typer.Option(
+        help="Graph store (default: RISKGRAPH_GRAPH, else memory).")] = None,
+    strict: Annotated[bool, typer.Option(
+        help="Exit with status 1 when any row was quarantined.")] = False,
+    header_map: Annotated[Path | None, typer.Option(
+        help="Header mapping file for CSV headers (default: ingestion/headers.toml).")] = None,
+    quarantine_dir: Annotated[Path, typer.Option(
+        help="Folder for the quarantine reports (one CSV per delivery).")] = Path(
+            "out/quarantine"),
+) -> None:
+    """Load delivery files (CSV, Parquet, JSON Lines, BODS) into the graph store."""
+    from api.pipeline import run_ingest
+
+    settings = Settings() if graph is None else Settings(graph=graph.value)
+    reports = run_ingest(settings, folder, console, header_map=header_map,
+                         quarantine_dir=quarantine_dir)
+    quarantined = sum(len(report.quarantine) for report in reports)
+    if strict and quarantined:
+        console.print(f"strict: {quarantined:,} rows quarantined")
+        raise typer.Exit(1)
+
+
+@app.command()
+def classify(
+    as_of: Annotated[datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="Classify as of this date (default: today).")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for classification.parquet.")] = Path("out"),
+    graph: Annotated[GraphKind | None, typer.Option(
+        help="Graph store (default: RISKGRAPH_GRAPH, else memory).")] = None,
+) -> None:
+    """Score and classify every enterprise in the graph store as of a date."""
+    from api.pipeline import classify as classify_store
+    from api.pipeline import open_store, write_classification
+
+    settings = Settings() if graph is None else Settings(graph=graph.value)
+    with open_store(settings, console, persistent=True) as store:
+        run = classify_store(store, (as_of or datetime.now()).date())
+    counts = run.classification.class_counts()
+    console.print(" ".join(f"{name}: {count:,}" for name, count in counts.items()))
+    console.print(f"wrote {write_classification(run, out)}")
 
 
 @neo4j_app.command("start")

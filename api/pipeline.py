@@ -19,24 +19,37 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.settings import Settings
 from features.score import BaseScores, IndicatorSystem
 from features.tables import read_tables
+from graph.ingest import IngestReport, delivery_folders, ingest_folder
 from graph.load import delivery_to_batch, write_batch
 from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
 from graph.server import LocalNeo4jServer
 from graph.store import GraphStore
 from ingestion.synthetic import Province
-from ingestion.validate import Delivery, validate_frames
+from ingestion.validate import Delivery, QuarantineEntry, validate_frames
 from risk.classify import Classification, Classifier, load_classification_config
 
 
 @contextmanager
-def open_store(settings: Settings, console: Console) -> Iterator[GraphStore]:
+def open_store(
+    settings: Settings, console: Console, *, persistent: bool = False
+) -> Iterator[GraphStore]:
     """The store ``settings.graph`` names; for Neo4j without a URI, the project's own server.
 
-    A server started here is stopped on exit; an existing one is left as it was.
+    A server started here is stopped on exit; an existing one is left as it was. With
+    ``persistent``, the embedded store is read from and, when the block succeeds, written
+    back to ``settings.memory_store_path``; otherwise it starts empty and is dropped.
     """
     if settings.graph == "memory":
-        yield MemoryStore()
+        path = settings.memory_store_path
+        if persistent and path.exists():
+            console.print(f"embedded store: {path}")
+            memory = MemoryStore.load(path)
+        else:
+            memory = MemoryStore()
+        yield memory
+        if persistent:
+            memory.save(path)
         return
     server: LocalNeo4jServer | None = None
     if settings.neo4j_uri:
@@ -70,10 +83,7 @@ def progress_bar(console: Console) -> Progress:
 
 
 def validate_province(province: Province) -> Delivery:
-    return validate_frames(
-        province.enterprises, province.people, province.shareholdings, province.legal_reps,
-        province.officers, province.branches, province.events,
-    )
+    return validate_frames(province.frames())
 
 
 def ingest(store: GraphStore, delivery: Delivery, person_key: bytes, console: Console) -> None:
@@ -105,14 +115,38 @@ def classify(
     return ClassificationRun(as_of, scores, Classifier(config, system.config).predict(scores))
 
 
-def write_quarantine(delivery: Delivery, out_dir: Path) -> Path:
-    """``out_dir/quarantine.csv``: a row per rejected field (source, line, record, field, why)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "quarantine.csv"
+def write_quarantine(entries: list[QuarantineEntry], path: Path) -> Path:
+    """A CSV with a row per rejected field: source, line, record, field, reason."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     columns = ["source", "line", "record_key", "field", "reason"]
-    pd.DataFrame([vars(entry) for entry in delivery.quarantine], columns=columns).to_csv(
+    pd.DataFrame([vars(entry) for entry in entries], columns=columns).to_csv(
         path, index=False, encoding="utf-8")
     return path
+
+
+def run_ingest(
+    settings: Settings, root: Path, console: Console, *, header_map: Path | None = None,
+    quarantine_dir: Path = Path("out/quarantine"),
+) -> list[IngestReport]:
+    """Ingest a delivery folder (or a folder of monthly folders, in name order)."""
+    folders = delivery_folders(root)
+    reports: list[IngestReport] = []
+    with open_store(settings, console, persistent=True) as store, progress_bar(console) as bar:
+        task = bar.add_task("deliveries", total=len(folders))
+        for folder in folders:
+            bar.update(task, description=f"ingesting {folder.name}")
+            report = ingest_folder(store, folder, settings.person_key(), header_map=header_map)
+            reports.append(report)
+            quarantine = write_quarantine(report.quarantine, quarantine_dir / f"{folder.name}.csv")
+            for note in report.notes:
+                console.print(f"  {folder.name}: {note}")
+            console.print(
+                f"{folder.name}: {report.records:,} records loaded, "
+                f"{len(report.quarantine):,} quarantined ({quarantine}), "
+                f"{report.records_per_second:,.0f} records/s"
+            )
+            bar.advance(task)
+    return reports
 
 
 def write_classification(run: ClassificationRun, out_dir: Path) -> Path:

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     person_id_key: SecretStr | None = None
 
     @property
+    def memory_store_path(self) -> Path:
+        """Where the embedded store is kept between commands."""
+        return self.home / "memory-store.pickle"
+
+    @property
     def neo4j_instance_dir(self) -> Path:
         return self.home / "instances" / "default"
 

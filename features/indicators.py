@@ -67,7 +67,8 @@ def entity_type(t: GraphTables, window_days: int) -> pd.Series:
 
 @indicator("industry_tier")
 def industry_tier(t: GraphTables, window_days: int) -> pd.Series:
-    return t.enterprises["industry_code"].map(industry_section)
+    codes = t.enterprises["industry_code"]
+    return codes.where(codes.isna(), codes.dropna().map(industry_section))
 
 
 # --- dynamic information --------------------------------------------------------------

@@ -25,6 +25,8 @@ class GraphBatch:
 
     nodes: dict[str, list[Row]] = field(default_factory=dict)
     relationships: dict[RelSpec, list[Row]] = field(default_factory=dict)
+    # Registered contacts are replaced, not added to, when an enterprise row comes again.
+    replaced: dict[RelSpec, list[str]] = field(default_factory=dict)
 
     def size(self) -> int:
         return sum(map(len, self.nodes.values())) + sum(map(len, self.relationships.values()))
@@ -34,17 +36,21 @@ def _rel(start: str, end: str, key: str = "", **props: Any) -> Row:
     return {"start": start, "end": end, "key": key, "props": props}
 
 
+REGISTERED = "registered"  # key of the link from an enterprise row's own address/phone/email
+LISTED = "contact"  # key of a link from a contacts record
+
+
 def _contact_rows(
-    values: Iterable[tuple[str, str | None]], normalise: Callable[[str], str], key: str
+    values: Iterable[tuple[str, str | None, str]], normalise: Callable[[str], str], key: str
 ) -> tuple[list[Row], list[Row]]:
     nodes: dict[str, Row] = {}
-    links: list[Row] = []
-    for uscc, raw in values:
+    links: dict[tuple[str, str, str], Row] = {}
+    for uscc, raw, link_key in values:
         if not raw or not (value := normalise(raw)):
             continue
         nodes.setdefault(value, {key: value})
-        links.append(_rel(uscc, value))
-    return list(nodes.values()), links
+        links.setdefault((uscc, value, link_key), _rel(uscc, value, link_key))
+    return list(nodes.values()), list(links.values())
 
 
 def delivery_to_batch(delivery: Delivery, person_key: bytes) -> GraphBatch:
@@ -60,16 +66,21 @@ def delivery_to_batch(delivery: Delivery, person_key: bytes) -> GraphBatch:
          "id_masked": mask_id_number(p.id_number)}
         for p in delivery.people
     ]
+    extra_contacts: dict[str, list[tuple[str, str | None, str]]] = {
+        "address": [], "phone": [], "email": []}
+    for contact in delivery.contacts:
+        extra_contacts[contact.kind].append((contact.uscc, contact.value, LISTED))
     for spec, link_spec, attribute, normalise in (
         (schema.ADDRESS, schema.REGISTERED_AT, "address", normalise_text),
         (schema.PHONE, schema.HAS_PHONE, "phone", normalise_phone),
         (schema.EMAIL, schema.HAS_EMAIL, "email", normalise_email),
     ):
+        registered = ((e.uscc, getattr(e, attribute), REGISTERED) for e in delivery.enterprises)
         nodes, links = _contact_rows(
-            ((e.uscc, getattr(e, attribute)) for e in delivery.enterprises), normalise, spec.key
-        )
+            [*registered, *extra_contacts[attribute]], normalise, spec.key)
         batch.nodes[spec.label] = nodes
         batch.relationships[link_spec] = links
+        batch.replaced[link_spec] = [e.uscc for e in delivery.enterprises]
     for kind, events in delivery.events.items():
         batch.nodes[schema.EVENT_NODES[kind].label] = [event.model_dump() for event in events]
         batch.relationships[schema.HAS_EVENT[kind]] = [
@@ -107,8 +118,16 @@ def delivery_to_batch(delivery: Delivery, person_key: bytes) -> GraphBatch:
 def write_batch(
     store: GraphStore, batch: GraphBatch, advance: Callable[[int], None] | None = None
 ) -> None:
-    """Write nodes first, then relationships; ``advance(n)`` reports rows written."""
+    """Write nodes first, then relationships; ``advance(n)`` reports rows written.
+
+    Registered contact links of re-delivered enterprises are replaced: the old links go
+    first, and contact nodes left without any link go last.
+    """
     store.ensure_schema()
+    detached: dict[str, set[str]] = {}
+    for spec, starts in batch.replaced.items():
+        detached.setdefault(spec.end, set()).update(
+            store.delete_relationships(spec, starts, REGISTERED))
     for label, rows in batch.nodes.items():
         store.upsert_nodes(label, rows)
         if advance:
@@ -117,3 +136,5 @@ def write_batch(
         store.upsert_relationships(spec, rows)
         if advance:
             advance(len(rows))
+    for label, keys in detached.items():
+        store.delete_orphans(label, keys)

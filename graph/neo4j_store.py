@@ -7,7 +7,10 @@ statements come from :mod:`graph.schema`, never from user input.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from operator import itemgetter
 from typing import Any
 
 import neo4j
@@ -28,10 +31,17 @@ class Neo4jStore:
         password: str,
         *,
         database: str = "neo4j",
-        batch_size: int = 10_000,
+        batch_size: int = 5_000,
+        workers: int = 1,
     ) -> None:
+        if batch_size < 1 or workers < 1:
+            raise ValueError("batch_size and workers must be at least 1")
         self.database = database
+        # 5,000 rows per transaction: larger ones keep more transaction state alive across
+        # young collections in a 1 GB heap and were slower (bench/neo4j_load.py).
         self.batch_size = batch_size
+        # Sessions writing in parallel over disjoint key ranges; 1 is as fast on two cores.
+        self.workers = workers
         # Notifications such as "label does not exist" on an empty database are noise here.
         self.driver = neo4j.GraphDatabase.driver(
             uri, auth=(user, password),
@@ -46,10 +56,6 @@ class Neo4jStore:
         records, _, _ = self.driver.execute_query(query, params, database_=self.database)
         return records
 
-    def _batches(self, rows: Sequence[Row]) -> Iterator[list[Row]]:
-        for offset in range(0, len(rows), self.batch_size):
-            yield list(rows[offset : offset + self.batch_size])
-
     def ensure_schema(self) -> None:
         for spec in NODES.values():
             self._run(
@@ -58,34 +64,195 @@ class Neo4jStore:
             )
 
     def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
+        if not rows:
+            return 0
         spec = NODES[label]
-        extra = "".join(f" SET n:{name}" for name in spec.extra_labels)
-        query = (
-            f"UNWIND $rows AS row MERGE (n:{label} {{{spec.key}: row.{spec.key}}})"
-            f" SET n += row{extra}"
-        )
-        for batch in self._batches(rows):
-            self._run(query, rows=[dict(row) for row in batch])
+        names = _uniform_names(rows)
+        if names is None or spec.key not in names:
+            # Rows with differing or unusual property names: the general map form.
+            extra = "".join(f" SET n:{name}" for name in spec.extra_labels)
+            query = (
+                f"UNWIND $rows AS row MERGE (n:{label} {{{spec.key}: row.{spec.key}}})"
+                f" SET n += row{extra}"
+            )
+            maps = [dict(row) for row in rows]
+            self._execute(query, self._partitioned(maps, lambda row: row[spec.key]), False)
+            return len(rows)
+        columns = (spec.key, *(name for name in names if name != spec.key))
+        sets = "".join(
+            f", n.`{name}` = row[{index}]" for index, name in enumerate(columns) if index
+        )[1:]
+        set_clause = f" SET{sets}" if sets else ""
+        if self._label_is_empty(label):
+            # Nothing to merge with: CREATE skips the locking index seek per row. Every row
+            # has the same properties, so the last row of a key is what successive
+            # `SET n += row` would leave.
+            latest = {row[spec.key]: row for row in rows}
+            if None in latest:
+                raise ValueError(f"{label} row without {spec.key}")
+            labels = ":".join((label, *spec.extra_labels))
+            query = f"UNWIND $rows AS row CREATE (n:{labels} {{{spec.key}: row[0]}}){set_clause}"
+            values = _tuples(latest.values(), columns)
+            self._execute(query, self._partitioned(values, None), False)
+        else:
+            extra = "".join(f" SET n:{name}" for name in spec.extra_labels)
+            query = (
+                f"UNWIND $rows AS row MERGE (n:{label} {{{spec.key}: row[0]}}){set_clause}{extra}"
+            )
+            values = _tuples(rows, columns)
+            self._execute(query, self._partitioned(values, _first), False)
         return len(rows)
 
     def upsert_relationships(self, spec: RelSpec, rows: Sequence[Row]) -> int:
+        if not rows:
+            return 0
+        start_key, end_key = NODES[spec.start].key, NODES[spec.end].key
+        match = (
+            f"UNWIND $rows AS row "
+            f"MATCH (a:{spec.start} {{{start_key}: row[0]}}) "
+            f"MATCH (b:{spec.end} {{{end_key}: row[1]}}) "
+        )
+        names = _uniform_names([row.get("props") or {} for row in rows])
+        if names is None:
+            query = match + (
+                f"MERGE (a)-[r:{spec.type} {{key: row[2]}}]->(b) "
+                f"SET r += row[3] RETURN count(r) AS written"
+            )
+            general = [
+                (row["start"], row["end"], row["key"], dict(row.get("props") or {}))
+                for row in rows
+            ]
+            return self._execute(query, self._partitioned(general, self._hub(general)), True)
+        sets = "".join(f", r.`{name}` = row[{3 + index}]" for index, name in enumerate(names))
+        set_clause = f"SET{sets[1:]} " if sets else ""
+        get_props = _getter(names)
+        if self._relationships_absent(spec):
+            # A fresh type between these labels: CREATE instead of MERGE (no expand over the
+            # nodes' relationships). Repeated identities are folded first, the last row
+            # winning as successive `SET r += props` would, and counted as written once per
+            # row, like MERGE does.
+            latest: dict[tuple[Any, Any, Any], Row] = {}
+            repeats: dict[tuple[Any, Any, Any], int] = {}
+            for row in rows:
+                identity = (row["start"], row["end"], row["key"])
+                if identity in latest:
+                    repeats[identity] = repeats.get(identity, 1) + 1
+                latest[identity] = row
+            fresh = [
+                (*identity, *get_props(row.get("props") or {}), repeats.get(identity, 1))
+                for identity, row in latest.items()
+            ]
+            query = match + (
+                f"CREATE (a)-[r:{spec.type} {{key: row[2]}}]->(b) {set_clause}"
+                f"RETURN sum(row[{3 + len(names)}]) AS written"
+            )
+            return self._execute(query, self._partitioned(fresh, self._hub(fresh)), True)
+        values = [
+            (row["start"], row["end"], row["key"], *get_props(row.get("props") or {}))
+            for row in rows
+        ]
+        query = match + (
+            f"MERGE (a)-[r:{spec.type} {{key: row[2]}}]->(b) {set_clause}"
+            f"RETURN count(r) AS written"
+        )
+        return self._execute(query, self._partitioned(values, self._hub(values)), True)
+
+    def _label_is_empty(self, label: str) -> bool:
+        # Answered from the counts store, not by scanning.
+        return int(self._run(f"MATCH (n:{label}) RETURN count(n) AS c")[0]["c"]) == 0
+
+    def _relationships_absent(self, spec: RelSpec) -> bool:
+        # One label bound: answered from the counts store. Only ``spec.start`` nodes start
+        # ``spec.type`` relationships to ``spec.end`` nodes in the schema, so zero here means
+        # none of this spec exists.
+        query = f"MATCH (:{spec.start})-[r:{spec.type}]->() RETURN count(r) AS c"
+        return int(self._run(query)[0]["c"]) == 0
+
+    def _hub(self, rows: Sequence[Sequence[Any]]) -> Callable[[Sequence[Any]], Hashable]:
+        """Relationships go to workers by the end with fewer distinct nodes (the shared
+        one), so that parallel workers rarely lock the same node."""
+        if self.workers > 1 and len({row[0] for row in rows}) > len({row[1] for row in rows}):
+            return itemgetter(1)
+        return _first
+
+    def _partitioned(
+        self, rows: list[Any], key: Callable[[Any], Hashable] | None
+    ) -> list[list[list[Any]]]:
+        """Batches for each worker.
+
+        With several workers, rows go to workers by ``key`` (so that repeats of one identity
+        stay in order in one worker, and workers mostly touch disjoint nodes), or in
+        contiguous runs when ``key`` is None (rows already distinct).
+        """
+        size, workers = self.batch_size, self.workers
+        if workers == 1 or len(rows) <= size:
+            parts = [rows]
+        elif key is None:
+            step = -(-len(rows) // workers)
+            parts = [rows[offset : offset + step] for offset in range(0, len(rows), step)]
+        else:
+            parts = [[] for _ in range(workers)]
+            for row in rows:
+                parts[hash(key(row)) % workers].append(row)
+        return [
+            [list(part[offset : offset + size]) for offset in range(0, len(part), size)]
+            for part in parts
+            if part
+        ]
+
+    def _execute(self, query: str, work: list[list[list[Any]]], returns: bool) -> int:
+        """Run ``query`` once per batch, each batch one managed write transaction.
+
+        The driver retries a batch that failed transiently (a deadlock between workers
+        writing relationships to the same node, a leader switch); a batch is idempotent or,
+        on the CREATE path, rolled back whole before it is retried.
+        """
+
+        def batch(tx: neo4j.ManagedTransaction, rows: list[Any]) -> int:
+            result = tx.run(query, rows=rows)
+            if not returns:
+                result.consume()
+                return 0
+            return int(result.single(strict=True)[0] or 0)
+
+        def worker(batches: list[list[Any]]) -> int:
+            with self.driver.session(database=self.database) as session:
+                return sum(session.execute_write(batch, rows) for rows in batches)
+
+        if len(work) == 1:
+            return worker(work[0])
+        with ThreadPoolExecutor(len(work)) as pool:
+            return sum(pool.map(worker, work))
+
+    def keys(self, label: str) -> set[str]:
+        key = NODES[label].key
+        return {str(r["k"]) for r in self._run(f"MATCH (n:{label}) RETURN n.{key} AS k")}
+
+    def delete_relationships(self, spec: RelSpec, starts: Sequence[str], key: str) -> set[str]:
         start_key, end_key = NODES[spec.start].key, NODES[spec.end].key
         query = (
-            f"UNWIND $rows AS row "
-            f"MATCH (a:{spec.start} {{{start_key}: row.start}}) "
-            f"MATCH (b:{spec.end} {{{end_key}: row.end}}) "
-            f"MERGE (a)-[r:{spec.type} {{key: row.key}}]->(b) "
-            f"SET r += row.props RETURN count(r) AS written"
+            f"UNWIND $starts AS s MATCH (a:{spec.start} {{{start_key}: s}})"
+            f"-[r:{spec.type} {{key: $key}}]->(b:{spec.end}) "
+            f"DELETE r RETURN DISTINCT b.{end_key} AS end"
         )
-        written = 0
-        for batch in self._batches(rows):
-            payload = [
-                {"start": row["start"], "end": row["end"], "key": row["key"],
-                 "props": dict(row.get("props") or {})}
-                for row in batch
-            ]
-            written += int(self._run(query, rows=payload)[0]["written"])
-        return written
+        ends: set[str] = set()
+        for offset in range(0, len(starts), self.batch_size):
+            batch = list(starts[offset : offset + self.batch_size])
+            ends.update(str(r["end"]) for r in self._run(query, starts=batch, key=key))
+        return ends
+
+    def delete_orphans(self, label: str, keys: Collection[str]) -> int:
+        key = NODES[label].key
+        query = (
+            f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) WHERE NOT (n)--() "
+            f"DELETE n RETURN count(n) AS deleted"
+        )
+        ordered = sorted(keys)
+        deleted = 0
+        for offset in range(0, len(ordered), self.batch_size):
+            batch = ordered[offset : offset + self.batch_size]
+            deleted += int(self._run(query, keys=batch)[0]["deleted"])
+        return deleted
 
     def node_table(self, label: str) -> pd.DataFrame:
         records = self._run(f"MATCH (n:{label}) RETURN properties(n) AS p")
@@ -131,3 +298,46 @@ def _native(props: dict[str, Any]) -> dict[str, Any]:
         name: value.to_native() if isinstance(value, neo4j.time.Date) else value
         for name, value in props.items()
     }
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _uniform_names(rows: Sequence[Row]) -> tuple[str, ...] | None:
+    """The property names every row has, if all rows have the same plain names, else None.
+
+    Then the statement sets each property by name (``SET n.a = row[1], ...``) instead of
+    ``SET n += row``: a map of unknown keys makes the planner add an Eager operator (it
+    cannot rule out a write to the key it matched on), which holds the whole batch in
+    memory before writing. Setting every name a row has, None removing, is what ``+=``
+    does with that row.
+    """
+    names = tuple(rows[0].keys())
+    first = rows[0].keys()
+    if not all(isinstance(name, str) and _NAME.fullmatch(name) for name in names):
+        return None
+    if not all(row.keys() == first for row in rows):
+        return None
+    return names
+
+
+def _getter(names: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
+    """``row -> (row[name] for name in names)`` as a tuple, at C speed for several names."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    if len(names) == 1:
+        (name,) = names
+        return lambda row: (row[name],)
+    return lambda row: ()
+
+
+def _tuples(rows: Iterable[Row], columns: Sequence[str]) -> list[Any]:
+    """Rows as positional lists (smaller on the wire than maps, and no Eager)."""
+    return list(map(_getter(columns), rows))
+
+
+def _first(row: Sequence[Any]) -> Hashable:
+    value: Hashable = row[0]
+    return value
+
+

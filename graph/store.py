@@ -7,7 +7,7 @@ compared cell by cell.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
@@ -32,6 +32,18 @@ class GraphStore(Protocol):
 
         Rows whose start or end node does not exist are skipped. Returns rows written.
         """
+
+    def delete_relationships(self, spec: RelSpec, starts: Sequence[str], key: str) -> set[str]:
+        """Delete ``spec`` relationships with ``key`` from these start nodes.
+
+        Returns the end nodes' keys, for :meth:`delete_orphans` once the new ones are written.
+        """
+
+    def delete_orphans(self, label: str, keys: Collection[str]) -> int:
+        """Delete the nodes of ``label`` among ``keys`` that have no relationship left."""
+
+    def keys(self, label: str) -> set[str]:
+        """All natural-key values of ``label`` (to check a delivery's references)."""
 
     def node_table(self, label: str) -> pd.DataFrame:
         """All nodes of ``label``: one column per schema property, sorted by key."""

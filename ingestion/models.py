@@ -15,7 +15,12 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from ingestion.identifiers import normalise_code, validate_id_number, validate_uscc
+from ingestion.identifiers import (
+    normalise_code,
+    validate_id_number,
+    validate_legacy_regno,
+    validate_uscc,
+)
 from ingestion.reference import EntityType, Sector, Status
 
 
@@ -25,6 +30,10 @@ def _check_uscc(value: str) -> str:
 
 def _check_id_number(value: str) -> str:
     return validate_id_number(normalise_code(value))
+
+
+def _check_legacy_regno(value: str) -> str:
+    return validate_legacy_regno(normalise_code(value))
 
 
 def _check_digits(length: int) -> AfterValidator:
@@ -38,10 +47,11 @@ def _check_digits(length: int) -> AfterValidator:
 
 USCC = Annotated[str, AfterValidator(_check_uscc)]
 IdNumber = Annotated[str, AfterValidator(_check_id_number)]
+LegacyRegNo = Annotated[str, AfterValidator(_check_legacy_regno)]
 RegionCode = Annotated[str, _check_digits(6)]
 IndustryCode = Annotated[str, _check_digits(4)]
-Ratio = Annotated[float, Field(ge=0.0, le=1.0)]
-Yuan = Annotated[float, Field(ge=0.0)]
+Ratio = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Yuan = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 
 
 class Record(BaseModel):
@@ -78,13 +88,15 @@ class Enterprise(Record):
     status: Status
     established: dt.date
     region_code: RegionCode
-    industry_code: IndustryCode
+    industry_code: IndustryCode | None = None
     registered_capital: Yuan | None = None  # individual businesses often declare none
     paid_in_capital: Yuan | None = None
     sectors: tuple[Sector, ...] = ()
     address: str | None = None
     phone: str | None = None
     email: str | None = None
+    # 注册号: the 15-digit registration number from before the USCC reform, when known.
+    legacy_regno: LegacyRegNo | None = None
 
 
 class PersonInput(Record):
@@ -129,6 +141,14 @@ class Officer(Interval):
 class Branch(Record):
     branch_uscc: USCC
     parent_uscc: USCC
+
+
+class Contact(Record):
+    """A further address, phone or e-mail of an enterprise (beyond its registered ones)."""
+
+    uscc: USCC
+    kind: Literal["address", "phone", "email"]
+    value: Annotated[str, Field(min_length=1)]
 
 
 # --- events ------------------------------------------------------------------------
@@ -248,4 +268,17 @@ EVENT_MODELS: dict[str, type[Event]] = {
         Change, Filing, EquityPledge, IpPledge, Licence, Penalty, AbnormalListing,
         SeriousDishonesty, Inspection, Complaint, AnnualReport, CourtEnforcement, TaxViolation,
     )
+}
+
+# Every record kind a delivery may hold, in the order they must be loaded (what a record
+# points at comes before it). File names, readers, validation and docs derive from this.
+RECORD_KINDS: dict[str, type[Record]] = {
+    "enterprises": Enterprise,
+    "people": PersonInput,
+    "shareholdings": Shareholding,
+    "legal_reps": LegalRepresentative,
+    "officers": Officer,
+    "branches": Branch,
+    "contacts": Contact,
+    **EVENT_MODELS,
 }

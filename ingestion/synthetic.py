@@ -8,22 +8,27 @@ Model, in order of generation (every step is numpy over whole columns; one seed 
 1. Enterprises: entity type, region (prefecture share x uniform district), industry class
    (skewed weights per entity type), establishment within 6 years before ``as_of`` (younger more
    frequent), registered capital (log-normal per type), paid-in capital (often 0 for companies
-   under the subscription system). About 3% are branches of companies. Clusters: shell
-   companies registered together at one address with one phone, incubator buildings that share
-   an address, accounting agents whose phone many clients give.
+   under the subscription system; a third of individual businesses declare no capital). About
+   3% are branches of companies. Clusters: shell companies registered together at one address
+   with one phone (and mostly one legal representative, see 2), incubator buildings that share
+   an address, accounting agents whose phone many clients give. Further contacts (phones,
+   e-mails, business premises) for a fraction of enterprises; shells share their agent's e-mail.
 2. People, about 1.5 per enterprise, with valid GB 11643 numbers. Role slots (legal rep,
    shareholders, officers) are filled so that most people hold one role and a heavy-tailed few
-   hold many; shell clusters share one to three nominee legal representatives.
+   hold many; shell clusters share one to three nominee legal representatives (60%: one).
 3. Ownership: founders and co-founders hold the shares; holding pyramids 2-4 layers deep,
-   occasional corporate investors, a few cross-holding cycles. Ratios per enterprise sum to at
-   most 1 at any date (history rows end the day their successor starts).
+   occasional corporate investors, a few cross-holding cycles, and professional nominee
+   shareholders who each hold 0.5-5% of 15-60 unrelated companies. Ratios per enterprise sum to
+   at most 1 at any date (history rows end the day their successor starts).
 4. Hidden risk: own risk ``sigmoid(z)``, ``z`` linear in youth, unpaid capital, industry tier,
    entity type and shell membership plus noise; then two propagation steps
    ``r <- 0.4 r0 + 0.6 mean_of_neighbours(r)`` (scipy.sparse) where the neighbour mean pools
    three channels: control (holdings weighted by ratio, branch-parent), people (mean risk of the
    legal reps, shareholders and officers an enterprise shares, weighted by role) and shared
    addresses. Isolated enterprises keep ``r0``. It is returned only in ``Province.hidden_risk``.
-5. Observations given hidden risk ``h``: status, change histories, and per-kind event counts
+5. Observations given hidden risk ``h``: status (with the day it took effect: exits end the
+   active span, suspensions fall inside it), change histories (legal rep, shareholders,
+   address, name, registered capital; nobody succeeds themselves), and per-kind event counts
    ``Poisson(rate(h) * years active)`` whose rates rise with ``h``; annual reports per year
    (late or missing more often when ``h`` is high) that drive abnormal listings, which in turn
    drive serious-dishonesty listings after three years.
@@ -31,6 +36,10 @@ Model, in order of generation (every step is numpy over whole columns; one seed 
 Dates are ``datetime.date`` (missing: ``None``); validity intervals are half-open
 ``[since, until)``. Nothing is dated after ``as_of`` except forward-looking fields (licence
 ``expires``, ``publicity_end``).
+
+:meth:`Province.frames` gives the final state as one frame per record kind of
+``ingestion.models.RECORD_KINDS``; :func:`monthly_deliveries` cuts the same records into an
+initial load and monthly increments whose idempotent merge is that final state.
 """
 
 from __future__ import annotations
@@ -53,6 +62,7 @@ from ingestion.identifiers import (
     USCC_CHARSET,
     USCC_WEIGHTS,
 )
+from ingestion.models import RECORD_KINDS
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -72,6 +82,12 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
+# record kinds kept as Province attributes of the same name (the others are events)
+_OWN_FRAMES: Final = (
+    "enterprises", "people", "shareholdings", "legal_reps", "officers", "branches", "contacts",
+)
+
+
 @dataclass(repr=False)
 class Province:
     """One synthetic province (see the module docstring for the model).
@@ -80,7 +96,8 @@ class Province:
 
     * ``enterprises``: uscc, name, entity_type, status, established, region_code (GB/T 2260),
       industry_code (GB/T 4754 class), registered_capital, paid_in_capital (yuan; NaN for
-      branches, which have none), sectors (list of overlay codes), address, phone, email.
+      branches and individual businesses that declare none), sectors (tuple of overlay codes),
+      address, phone, email, legacy_regno (always None: every enterprise postdates the USCC).
     * ``people``: id_number (raw GB 11643 number), name.
     * ``shareholdings``: holder_kind ('person'|'enterprise'), holder_id (id_number or uscc),
       enterprise_uscc, ratio (0-1), amount (subscribed yuan), since, until.
@@ -88,9 +105,14 @@ class Province:
     * ``officers``: id_number, enterprise_uscc, role ('director'|'supervisor'|'manager'), since,
       until.
     * ``branches``: branch_uscc, parent_uscc.
+    * ``contacts``: uscc, kind ('address'|'phone'|'email'), value: contacts beyond the
+      registered ones, unique per row.
     * ``events[kind]`` for each key of ``EVENT_KINDS``: event_id (``{uscc}-{KIND}-{nnnn}``, nnnn
       the enterprise's n-th such event by date, the year for annual reports), uscc, date,
       source, publicity_end, then the kind's own columns.
+    * ``status_since``: uscc, since: the day the enterprise's current status took effect
+      (its establishment while operating); the registry's own dates, used by
+      :func:`monthly_deliveries`, but not a record kind.
     * ``hidden_risk``: uscc, hidden_risk in [0, 1], ground truth for evaluation only.
     """
 
@@ -101,8 +123,19 @@ class Province:
     legal_reps: pd.DataFrame
     officers: pd.DataFrame
     branches: pd.DataFrame
+    contacts: pd.DataFrame
     events: dict[str, pd.DataFrame]
+    status_since: pd.DataFrame
     hidden_risk: pd.DataFrame
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Every record frame under its ``RECORD_KINDS`` name, in load order.
+
+        Events appear under their kind names; the columns of each frame are the field names of
+        its model. Neither ``status_since`` nor ``hidden_risk`` is a record: they are left out.
+        """
+        own: dict[str, pd.DataFrame] = {name: getattr(self, name) for name in _OWN_FRAMES}
+        return {kind: own[kind] if kind in own else self.events[kind] for kind in RECORD_KINDS}
 
     def __repr__(self) -> str:
         events = sum(len(frame) for frame in self.events.values())
@@ -425,6 +458,7 @@ class _Enterprises:
     phone_group: IntArray  # shared-phone group id or -1
     end: IntArray  # last active day + 1 (as_of + 1 unless revoked/cancelled)
     status: IntArray
+    status_day: IntArray  # day the final status took effect (established while operating)
 
     @property
     def n(self) -> int:
@@ -502,6 +536,8 @@ def _draw_capital(rng: np.random.Generator, etype: IntArray) -> tuple[FloatArray
         [etype == LC, etype == JSC, etype == PART], [0.45, 0.1, 0.5], 0.0
     )
     share = np.where((etype == SOLE) | (etype == INDIV), 1.0, np.where(unpaid, 0.0, share))
+    # a third of individual businesses declare no capital at all (the model allows None)
+    registered[(etype == INDIV) & (rng.random(len(etype)) < 0.35)] = np.nan
     return registered, np.round(registered * share, 2)
 
 
@@ -527,6 +563,7 @@ def _draw_enterprises(
         phone_group=np.full(n, -1, np.int64),
         end=np.full(n, cal.today + 1, np.int64),
         status=np.zeros(n, np.int64),
+        status_day=established.copy(),
     )
     _make_branches(rng, ent, cal)
     _make_shell_clusters(rng, ent, cal)
@@ -536,7 +573,8 @@ def _draw_enterprises(
 
 def _make_branches(rng: np.random.Generator, ent: _Enterprises, cal: _Calendar) -> None:
     """About 3% of rows become branches of larger companies, established after the parent."""
-    candidates = np.flatnonzero(ent.is_company)
+    # a parent opens its branches at least a month after its own establishment
+    candidates = np.flatnonzero(ent.is_company & (ent.established < cal.today - 30))
     branch = np.flatnonzero((rng.random(ent.n) < 0.03) & (ent.etype != COOP))
     parents = np.setdiff1d(candidates, branch, assume_unique=True)
     if len(parents) == 0 or len(branch) == 0:
@@ -563,8 +601,14 @@ def _cluster_members(
 
 
 def _make_shell_clusters(rng: np.random.Generator, ent: _Enterprises, cal: _Calendar) -> None:
-    """Shell companies: registered together at one address and phone, young, nothing paid in."""
-    pool = np.flatnonzero(ent.is_company & (ent.etype == LC))
+    """Shell companies: registered together at one address and phone, young, nothing paid in.
+
+    Companies with branches are no shells (and moving their establishment would put it after
+    their branches').
+    """
+    has_branch = np.zeros(ent.n, bool)
+    has_branch[ent.branch_parent[ent.is_branch]] = True
+    pool = np.flatnonzero(ent.is_company & (ent.etype == LC) & ~has_branch)
     members, cluster = _cluster_members(rng, pool, max(2, ent.n // 900), 4, 25)
     if len(members) == 0:
         return
@@ -665,19 +709,27 @@ def _id_numbers(region: IntArray, birth_ymd: IntArray, seq: IntArray) -> StrArra
 def _phones(rng: np.random.Generator, ent: _Enterprises, regions: _Regions) -> StrArray:
     """Mobile numbers (1[3-9]x...) or prefecture landlines (0571-8xxxxxxx)."""
     n = ent.n
-    mobile = _cat(
-        _pick(rng, ("13", "15", "17", "18", "19"), n), _int_str(rng.integers(10**8, 10**9, n))
-    )
+    mobile = _mobiles(rng, n)
     area = np.array(_AREA_CODE)[regions.prefecture[ent.district]]
     landline = _cat(area, "-", _int_str(rng.integers(8 * 10**7, 9 * 10**7, n)))
     return np.where(rng.random(n) < 0.7, mobile, landline)
 
 
-def _emails(rng: np.random.Generator, n: int) -> ObjArray:
-    """About 40% have an e-mail: QQ numbers or letters at common domains."""
+def _mobiles(rng: np.random.Generator, n: int) -> StrArray:
+    return _cat(
+        _pick(rng, ("13", "15", "17", "18", "19"), n), _int_str(rng.integers(10**8, 10**9, n))
+    )
+
+
+def _named_emails(rng: np.random.Generator, n: int) -> StrArray:
     letters = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789", np.uint8)
     local = _ascii_rows(letters[rng.integers(0, 26, (n, 8))])
-    named = _cat(local, _pick(rng, ("@163.com", "@126.com", "@sina.com", "@aliyun.com"), n))
+    return _cat(local, _pick(rng, ("@163.com", "@126.com", "@sina.com", "@aliyun.com"), n))
+
+
+def _emails(rng: np.random.Generator, n: int) -> ObjArray:
+    """About 40% have an e-mail: QQ numbers or letters at common domains."""
+    named = _named_emails(rng, n)
     qq = _cat(_int_str(rng.integers(10**7, 3 * 10**9, n)), "@qq.com")
     email = np.where(rng.random(n) < 0.55, qq, named).astype(object)
     email[rng.random(n) >= 0.4] = None
@@ -779,6 +831,7 @@ class _Links:
     h_target: IntArray
     h_ratio: FloatArray
     h_since: IntArray
+    h_join: FloatArray  # > 0: joined that far into the target's life (see _place_late_joins)
     o_person: IntArray
     o_ent: IntArray
     o_role: IntArray  # 0 director, 1 supervisor, 2 manager
@@ -908,7 +961,6 @@ def _draw_links(
     legal_rep[e_target[group_run]] = legal_rep[e_holder[group_run]]
     _assign_nominees(rng, ent, legal_rep, pool)
 
-    fixed = np.bincount(e_target, weights=e_ratio, minlength=n)
     holds = ~ent.is_branch & (ent.etype != INDIV)
     extra = _person_holder_slots(rng, ent)
     founders = np.flatnonzero(holds)
@@ -919,20 +971,67 @@ def _draw_links(
         [1.0 + 2.0 * rng.random(len(founders)), rng.uniform(0.2, 1.0, len(co_target))]
     )
     p_holder, p_target, weight = _merge_duplicates(p_holder, p_target, weight, n_people)
+
+    # nominee stakes are fixed small ratios, taken out of what the founders share
+    has_corporate_holder = np.bincount(e_target, minlength=n) > 0
+    n_holder, n_target, n_ratio, n_join = _nominee_stakes(rng, ent, pool, has_corporate_holder)
+    clash = np.isin(n_target * n_people + n_holder, p_target * n_people + p_holder)
+    n_holder, n_target, n_ratio, n_join = (
+        n_holder[~clash], n_target[~clash], n_ratio[~clash], n_join[~clash]
+    )
+    fixed = np.bincount(e_target, weights=e_ratio, minlength=n)
+    fixed += np.bincount(n_target, weights=n_ratio, minlength=n)
+
     person_total = np.bincount(p_target, weights=weight, minlength=n)
     p_ratio = weight / person_total[p_target] * (1.0 - fixed[p_target])
     keep = p_ratio >= 1e-4
+    n_person = int(keep.sum()) + len(n_holder)
 
-    h_kind = np.concatenate([np.zeros(int(keep.sum()), np.int64), np.ones(len(e_holder), np.int64)])
-    h_holder = np.concatenate([p_holder[keep], e_holder])
-    h_target = np.concatenate([p_target[keep], e_target])
-    ratio = np.floor(np.concatenate([p_ratio[keep], e_ratio]) * 1e4) / 1e4  # never sums above 1
+    h_kind = np.concatenate([np.zeros(n_person, np.int64), np.ones(len(e_holder), np.int64)])
+    h_holder = np.concatenate([p_holder[keep], n_holder, e_holder])
+    h_target = np.concatenate([p_target[keep], n_target, e_target])
+    # floored to 4 decimals, so that the ratios of one enterprise never sum above 1
+    ratio = np.floor(np.concatenate([p_ratio[keep], n_ratio, e_ratio]) * 1e4) / 1e4
     since_enterprise = np.maximum(ent.established[e_target], ent.established[e_holder])
     h_since = np.concatenate(
-        [ent.established[p_target[keep]], np.minimum(since_enterprise, cal.today)]
+        [ent.established[p_target[keep]], ent.established[n_target],
+         np.minimum(since_enterprise, cal.today)]
     )
+    h_join = np.concatenate([np.zeros(int(keep.sum())), n_join, np.zeros(len(e_holder))])
     o_person, o_ent, o_role = _officers(rng, ent, legal_rep, pool)
-    return _Links(legal_rep, h_kind, h_holder, h_target, ratio, h_since, o_person, o_ent, o_role)
+    return _Links(
+        legal_rep, h_kind, h_holder, h_target, ratio, h_since, h_join, o_person, o_ent, o_role
+    )
+
+
+def _nominee_stakes(
+    rng: np.random.Generator, ent: _Enterprises, pool: _PersonPool, excluded: BoolArray
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """Professional nominee shareholders (代持): one person, small stakes in many companies.
+
+    About one nominee per 5,000 enterprises, each with 0.5-5% of 15-60 limited companies drawn
+    at random from the whole province (so the companies are otherwise unrelated; no company
+    has two nominees), joining at a random point of the company's life. Companies that another
+    enterprise holds are left out so that their ratios stay within 1. Returns (person,
+    company, ratio, join fraction in (0, 1)).
+    """
+    free = np.flatnonzero(ent.is_company & (ent.etype == LC) & (ent.shell < 0) & ~excluded)
+    sizes = rng.integers(15, 61, max(2, ent.n // 5000))
+    sizes = sizes[np.cumsum(sizes) <= len(free)]
+    target = rng.permutation(free)[: int(sizes.sum())]
+    # people not handed out before (re-use by activity may still give some another role)
+    person = np.repeat(pool.fresh(len(sizes)), sizes)
+    ratio = np.round(rng.uniform(0.005, 0.05, len(target)), 4)
+    join = rng.uniform(0.05, 1.0, len(target))
+    return person, target, ratio, join
+
+
+def _place_late_joins(ent: _Enterprises, links: _Links) -> None:
+    """Date the late-joining holdings once the enterprises' active spans are known."""
+    late = np.flatnonzero(links.h_join > 0)
+    target = links.h_target[late]
+    span = np.maximum(ent.end[target] - 1 - ent.established[target], 0)
+    links.h_since[late] = ent.established[target] + (links.h_join[late] * span).astype(np.int64)
 
 
 def _merge_duplicates(
@@ -948,13 +1047,14 @@ def _merge_duplicates(
 def _assign_nominees(
     rng: np.random.Generator, ent: _Enterprises, legal_rep: IntArray, pool: _PersonPool
 ) -> None:
-    """Shell clusters share one to three nominee legal representatives."""
+    """Shell clusters share one to three nominee legal representatives (most just one)."""
     rows = np.flatnonzero(ent.shell >= 0)
     if len(rows) == 0:
         return
     n_clusters = int(ent.shell.max()) + 1
     nominees = pool.reused(3 * n_clusters).reshape(n_clusters, 3)
-    per_cluster = rng.integers(1, 4, n_clusters)
+    # most clusters hide behind a single nominee: one address and one legal rep for all
+    per_cluster = 1 + _choice(rng, (0.6, 0.25, 0.15), n_clusters)
     cluster = ent.shell[rows]
     legal_rep[rows] = nominees[cluster, rng.integers(0, 3, len(rows)) % per_cluster[cluster]]
 
@@ -1110,20 +1210,39 @@ def _draw_status(
         [2, 3, 1],
         0,
     )
-    # an enterprise exits at least half a year after it was established
+    # an enterprise exits at least half a year, and suspends at least three months, after it
+    # was established
     status[(status >= 2) & (ent.established > cal.today - 200)] = 0
+    status[(status == 1) & (ent.established > cal.today - 91)] = 0
     ended = status >= 2
     ent.status[:] = status
     ent.end[ended] = _uniform_days(
         rng, ent.established[ended] + 180, np.full(int(ended.sum()), cal.today)
     )
-    # a branch is cancelled with its parent (never before its own establishment)
+    # a branch is cancelled with its parent; it cannot have opened after the parent closed,
+    # so late openings move into the parent's life (branches hold no shares and no officers,
+    # and their legal reps are drawn later, so nothing else depends on the old date)
     branch = np.flatnonzero(ent.is_branch)
     closed = branch[ent.status[ent.branch_parent[branch]] >= 2]
-    parent_end = ent.end[ent.branch_parent[closed]]
+    parent = ent.branch_parent[closed]
+    parent_end = ent.end[parent]
+    late = np.flatnonzero(ent.established[closed] > parent_end - 2)
+    ent.established[closed[late]] = _uniform_days(
+        rng, np.minimum(ent.established[parent[late]] + 30, parent_end[late] - 2),
+        parent_end[late] - 2,
+    )
     ent.status[closed] = np.where(ent.status[closed] >= 2, ent.status[closed], 3)
     ent.end[closed] = np.maximum(
         np.minimum(ent.end[closed], parent_end), ent.established[closed] + 1
+    )
+    # when the final status took effect: exits on the first inactive day, suspensions at a
+    # random day at least three months into the enterprise's life
+    ent.status_day[:] = ent.established
+    exited = ent.status >= 2
+    ent.status_day[exited] = ent.end[exited]
+    suspended = np.flatnonzero(ent.status == 1)
+    ent.status_day[suspended] = _uniform_days(
+        rng, ent.established[suspended] + 90, np.full(len(suspended), cal.today)
     )
 
 
@@ -1149,6 +1268,45 @@ def _successor(
     """In a chain of changes, the value after each change: the next historic one or the current."""
     out: npt.NDArray[_G] = np.where(rank + 1 < counts[item], np.roll(values, -1), current[item])
     return out
+
+
+def _redraw_predecessors(
+    pool: _PersonPool,
+    previous: IntArray,
+    rank: IntArray,
+    chain_length: IntArray,
+    ent: IntArray,
+    since: IntArray,
+    current: tuple[IntArray, IntArray, IntArray],
+    final: IntArray,
+) -> IntArray:
+    """Redraw earlier holders of a role (in place) until the history is well formed.
+
+    ``previous`` are the earlier holders of chains sorted by chain and date (``rank`` inside
+    the chain, ``chain_length`` per row), ``final`` the current holder of each row's chain and
+    ``current`` the (person, enterprise, since) rows of the current holders. Nobody may
+    succeed themselves (a change from X to X), and no two rows may share (person,
+    enterprise, since), which is the natural key deliveries are merged on. Returns each
+    earlier holder's successor.
+    """
+    n_people = len(pool.cdf)
+    people = np.concatenate([previous, current[0]])
+    ents = np.concatenate([ent, current[1]])
+    days = np.concatenate([since, current[2]])
+    lo = int(days.min()) if len(days) else 0
+    span = int(days.max()) - lo + 1 if len(days) else 1
+    base = (ents * n_people) * span + (days - lo)  # key without the person
+    for _ in range(50):
+        successor = _successor(previous, np.arange(len(previous)), rank, chain_length, final)
+        people[: len(previous)] = previous
+        _, inverse, counts = np.unique(
+            base + people * span, return_inverse=True, return_counts=True
+        )
+        bad = (previous == successor) | (counts[inverse[: len(previous)]] > 1)
+        if not bad.any():
+            return successor
+        previous[bad] = pool.reused(int(bad.sum()))
+    raise RuntimeError("could not draw a well-formed role history")  # pragma: no cover
 
 
 def _rate_counts(
@@ -1193,13 +1351,16 @@ def _legal_rep_history(
     rate = (0.01 + 0.45 * risk) * np.where(ent.etype == INDIV, 0.3, 1.0)
     item, day, rank = _chains(rng, ent.established, end, _rate_counts(rng, rate, years, 4))
     counts = np.bincount(item, minlength=n)
-    previous = pool.mixed(len(item), fresh_share=0.5)
     since = np.where(rank == 0, ent.established[item], np.roll(day, 1))
-    successor = _successor(previous, item, rank, counts, links.legal_rep)
-    changes.add("legal_rep", item, day, person_names[previous], person_names[successor])
     current_since = ent.established.copy()
     last = np.flatnonzero(rank + 1 == counts[item])
     current_since[item[last]] = day[last]
+    previous = pool.mixed(len(item), fresh_share=0.5)
+    successor = _redraw_predecessors(
+        pool, previous, rank, counts[item], item, since,
+        (links.legal_rep, np.arange(n, dtype=np.int64), current_since), links.legal_rep[item],
+    )
+    changes.add("legal_rep", item, day, person_names[previous], person_names[successor])
     person = np.concatenate([previous, links.legal_rep])
     ent_of = np.concatenate([item, np.arange(n, dtype=np.int64)])
     return (
@@ -1234,14 +1395,18 @@ def _shareholder_history(
     end = np.maximum(ent.end[links.h_target], since0 + 1)
     item, day, rank = _chains(rng, since0, end, row_counts)
     counts = np.bincount(item, minlength=len(links.h_kind))
-    previous = pool.mixed(len(item), fresh_share=0.5)
-    successor = _successor(previous, item, rank, counts, links.h_holder)
     target = links.h_target[item]
-    changes.add("shareholder", target, day, person_names[previous], person_names[successor])
     since = np.where(rank == 0, since0[item], np.roll(day, 1))
     current_since = since0.copy()
     last = np.flatnonzero(rank + 1 == counts[item])
     current_since[item[last]] = day[last]
+    previous = pool.mixed(len(item), fresh_share=0.5)
+    successor = _redraw_predecessors(
+        pool, previous, rank, counts[item], target, since,
+        (links.h_holder[person_rows], links.h_target[person_rows], current_since[person_rows]),
+        links.h_holder[item],
+    )
+    changes.add("shareholder", target, day, person_names[previous], person_names[successor])
     return (
         np.concatenate([np.zeros(len(item), np.int64), links.h_kind]),
         np.concatenate([previous, links.h_holder]),
@@ -1262,7 +1427,7 @@ def _attribute_changes(
 ) -> None:
     """Address, name and capital changes with the chain of old values ending at the current."""
     years = (ent.end - ent.established) / _YEAR
-    has_capital = ~ent.is_branch
+    has_capital = ~np.isnan(ent.registered)  # branches and some individual businesses have none
     rates = {
         "address": 0.01 + 0.5 * risk,
         "name": 0.005 + 0.12 * risk,
@@ -1276,11 +1441,38 @@ def _attribute_changes(
         elif attribute == "name":
             old = _names(rng, ent, regions, rows=item)
         else:
-            factor = np.array([0.1, 0.2, 0.5, 2.0, 3.0])[rng.integers(0, 5, len(item))]
-            old = _int_str(np.maximum(1e4, np.round(ent.registered[item] * factor / 1e4) * 1e4))
+            old = _former_capital(rng, ent.registered, item, rank, counts)
         changes.add(
             attribute, item, day, old, _successor(old, item, rank, counts, current[attribute])
         )
+
+
+def _former_capital(
+    rng: np.random.Generator, registered: FloatArray, item: IntArray, rank: IntArray,
+    counts: IntArray,
+) -> StrArray:
+    """Former registered capitals (yuan text) of capital-change chains.
+
+    Walks each chain back from the current capital: every former capital is the one after it
+    times 0.1-3, rounded to thousands (below 100,000) or ten thousands, and never equal to it.
+    """
+    factors = np.array([0.1, 0.2, 0.5, 2.0, 3.0])
+    old = np.zeros(len(item))
+    steps_back = counts[item] - 1 - rank
+    for back in range(int(steps_back.max()) + 1 if len(item) else 0):  # chain steps, not rows
+        rows = np.flatnonzero(steps_back == back)
+        after = _successor(old, item, rank, counts, registered)[rows]
+        todo = np.ones(len(rows), bool)
+        for _ in range(200):  # rounding can undo the scaling of small capitals; redraw those
+            value = after[todo] * factors[rng.integers(0, len(factors), int(todo.sum()))]
+            unit = np.where(value < 1e5, 1e3, 1e4)
+            old[rows[todo]] = np.maximum(unit, np.round(value / unit) * unit)
+            todo = old[rows] == after
+            if not todo.any():
+                break
+        else:  # pragma: no cover - each draw succeeds with probability 0.4 at least
+            raise RuntimeError("could not draw former registered capitals")
+    return _int_str(old)
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -1694,9 +1886,13 @@ def _sector_mask(rng: np.random.Generator, ent: _Enterprises) -> IntArray:
     return np.where(ent.shell >= 0, 0, mask).astype(np.int64)
 
 
-def _sector_lists(mask: IntArray) -> list[list[str]]:
-    combos = [[s for i, s in enumerate(SECTORS) if m >> i & 1] for m in range(1 << len(SECTORS))]
-    return [list(combos[m]) for m in mask.tolist()]  # fresh lists: rows must not share one
+def _sector_tuples(mask: IntArray) -> ObjArray:
+    """Sector tuples (as in the model) per enterprise; immutable, so rows may share one."""
+    combos = np.empty(1 << len(SECTORS), dtype=object)
+    for m in range(len(combos)):  # one per combination of sectors, not per row
+        combos[m] = tuple(s for i, s in enumerate(SECTORS) if m >> i & 1)
+    out: ObjArray = combos[mask]
+    return out
 
 
 def _enterprise_frame(
@@ -1723,13 +1919,69 @@ def _enterprise_frame(
             "industry_code": classes[ent.klass],
             "registered_capital": ent.registered,
             "paid_in_capital": ent.paid_in,
-            "sectors": pd.Series(_sector_lists(sector_mask), dtype=object),
+            "sectors": pd.Series(_sector_tuples(sector_mask), dtype=object),
             "address": address,
             "phone": phone,
             "email": pd.Series(_emails(rng, ent.n), dtype=object),
+            # every enterprise is younger than the USCC reform (2015-2017), so none has a
+            # registration number from before it
+            "legacy_regno": pd.Series(np.full(ent.n, None, dtype=object), dtype=object),
         }
     )
     return frame, address
+
+
+_CONTACT_KINDS: Final = ("address", "phone", "email")
+
+
+def _contact_frame(
+    rng: np.random.Generator,
+    ent: _Enterprises,
+    regions: _Regions,
+    enterprises: pd.DataFrame,
+) -> pd.DataFrame:
+    """Further contacts beyond the registered ones (annual reports, 12315 and inspection files).
+
+    About 12% of enterprises give one or two more mobile numbers, 6% another e-mail and 5% a
+    separate business premises (经营场所) in their district; 70% of the members of a shell
+    cluster give the e-mail of the agent who registered the cluster, one per cluster, so that
+    shells are also linked by a shared e-mail. A contact equal to the registered one is left
+    out, and (uscc, kind, value) is unique.
+    """
+    n = ent.n
+    phone_rows = np.flatnonzero(rng.random(n) < 0.12)
+    phone_rows = np.concatenate([phone_rows, phone_rows[rng.random(len(phone_rows)) < 0.2]])
+    mail_rows = np.flatnonzero(rng.random(n) < 0.06)
+    address_rows = np.flatnonzero(rng.random(n) < 0.05)
+    shells = np.flatnonzero((ent.shell >= 0) & (rng.random(n) < 0.7))
+    n_clusters = int(ent.shell.max()) + 1
+    agent_mail = _named_emails(rng, max(n_clusters, 0))
+
+    row = np.concatenate([address_rows, phone_rows, mail_rows, shells])
+    kind = np.repeat(
+        np.array([0, 1, 2, 2], np.int64),
+        [len(address_rows), len(phone_rows), len(mail_rows), len(shells)],
+    )
+    value = np.concatenate(
+        [
+            _addresses(rng, ent.district[address_rows], regions).astype(object),
+            _mobiles(rng, len(phone_rows)).astype(object),
+            _named_emails(rng, len(mail_rows)).astype(object),
+            agent_mail[ent.shell[shells]].astype(object),
+        ]
+    )
+    registered = enterprises[list(_CONTACT_KINDS)].to_numpy(dtype=object)
+    keep = value != registered[row, kind]
+    order = np.lexsort((kind, row))
+    order = order[keep[order]]
+    frame = pd.DataFrame(
+        {
+            "uscc": enterprises["uscc"].to_numpy()[row[order]],
+            "kind": np.array(_CONTACT_KINDS)[kind[order]],
+            "value": value[order],
+        }
+    )
+    return frame.drop_duplicates(ignore_index=True).astype({"value": "str"})
 
 
 def _shareholding_frame(
@@ -1794,6 +2046,7 @@ def generate_province(
     links = _draw_links(rng, ent, pool, cal)
     risk = _hidden_risk(rng, ent, links, n_people, cal)
     _draw_status(rng, ent, risk, cal)
+    _place_late_joins(ent, links)
 
     uscc = _usccs(rng, ent, regions)
     names = _names(rng, ent, regions)
@@ -1812,6 +2065,7 @@ def generate_province(
 
     frames = _EventFrames(cal, uscc)
     events = _events(rng, ent, risk, regions, sector_mask, frames, changes)
+    contacts = _contact_frame(rng, ent, regions, enterprises)
 
     used = np.zeros(n_people, bool)
     used[lr_rows[0]] = True
@@ -1822,7 +2076,7 @@ def generate_province(
     lr_person, lr_ent, lr_since, lr_until = lr_rows
     order = np.lexsort((lr_since, lr_ent))
     branch_rows = np.flatnonzero(ent.is_branch)
-    return Province(
+    province = Province(
         as_of=as_of,
         enterprises=enterprises,
         people=people,
@@ -1847,8 +2101,36 @@ def generate_province(
         branches=pd.DataFrame(
             {"branch_uscc": uscc[branch_rows], "parent_uscc": uscc[ent.branch_parent[branch_rows]]}
         ),
+        contacts=contacts,
         events=events,
+        status_since=pd.DataFrame(
+            {"uscc": uscc, "since": pd.Series(cal.dates(ent.status_day), dtype=object)}
+        ),
         hidden_risk=pd.DataFrame({"uscc": uscc, "hidden_risk": risk}),
+    )
+    return _in_model_order(province)
+
+
+def _in_model_order(province: Province) -> Province:
+    """Put every record frame's columns in its model's field order (and check they match)."""
+    ordered: dict[str, pd.DataFrame] = {}
+    for kind, frame in province.frames().items():
+        fields = list(RECORD_KINDS[kind].model_fields)
+        if set(frame.columns) != set(fields):
+            raise AssertionError(f"{kind}: columns {list(frame.columns)} are not {fields}")
+        ordered[kind] = frame[fields]
+    return Province(
+        as_of=province.as_of,
+        enterprises=ordered["enterprises"],
+        people=ordered["people"],
+        shareholdings=ordered["shareholdings"],
+        legal_reps=ordered["legal_reps"],
+        officers=ordered["officers"],
+        branches=ordered["branches"],
+        contacts=ordered["contacts"],
+        events={kind: ordered[kind] for kind in province.events},
+        status_since=province.status_since,
+        hidden_risk=province.hidden_risk,
     )
 
 
@@ -1907,3 +2189,301 @@ def _events(
             rng, ent, 0.0005 + 0.1 * risk**1.5, 5e4, "tax_violation", "tax", frames, _THREE_YEARS
         ),
     }
+
+
+# --- monthly deliveries ----------------------------------------------------------------------
+
+
+@dataclass
+class MonthlyDelivery:
+    """The records a registry delivers for one month (see :func:`monthly_deliveries`).
+
+    ``frames`` has the kinds and columns of :meth:`Province.frames` (a kind with nothing new
+    that month is an empty frame).
+    """
+
+    month: dt.date  # first day of the month the delivery covers
+    frames: dict[str, pd.DataFrame]
+
+    def __repr__(self) -> str:
+        rows = sum(len(frame) for frame in self.frames.values())
+        return (
+            f"MonthlyDelivery(month={self.month:%Y-%m}, "
+            f"enterprises={len(self.frames['enterprises'])}, rows={rows})"
+        )
+
+
+# Natural keys deliveries are merged on (the last row delivered for a key wins).
+NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "enterprises": ("uscc",),
+    "people": ("id_number",),
+    "shareholdings": ("holder_id", "enterprise_uscc", "since"),
+    "legal_reps": ("id_number", "enterprise_uscc", "since"),
+    "officers": ("id_number", "enterprise_uscc", "role", "since"),
+    "branches": ("branch_uscc", "parent_uscc"),
+    "contacts": ("uscc", "kind", "value"),
+    **{kind: ("event_id",) for kind in EVENT_KINDS},
+}
+# Event kinds with a date that closes the record after it was first delivered.
+_CLOSING_DATES: Final = {
+    "abnormal_listing": "removed",
+    "serious_dishonesty": "removed",
+    "licence": "revoked",
+}
+# Change fields whose history the enterprise row itself carries.
+_TRACKED_FIELDS: Final = ("name", "address", "registered_capital")
+
+
+def _day_numbers(values: pd.Series[Any]) -> IntArray:
+    """Day numbers of a column of ``datetime.date`` (``NO_DAY`` for missing values).
+
+    Converts only the distinct days (a few thousand among millions of rows).
+    """
+    codes, uniques = pd.factorize(values)
+    table = np.append(np.array(list(uniques), dtype="datetime64[D]").astype(np.int64), NO_DAY)
+    out: IntArray = table[codes]  # code -1 (missing) picks the NO_DAY at the end
+    return out
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """Delivery ``m`` covers calendar month ``first + m`` (months since 1970-01)."""
+
+    first: int
+    count: int
+
+    def index(self, days: IntArray) -> IntArray:
+        """The delivery a day falls in: 0 for the initial load (and for ``NO_DAY``)."""
+        month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        out = np.maximum(np.where(days == NO_DAY, self.first, month) - self.first, 0)
+        if len(out) and int(out.max()) >= self.count:
+            raise ValueError("a record is dated after the last delivery month")
+        result: IntArray = out.astype(np.int64)
+        return result
+
+    def month_end(self, index: IntArray) -> IntArray:
+        """Last day of each delivery's month."""
+        next_month = (self.first + index + 1).astype("datetime64[M]").astype("datetime64[D]")
+        out: IntArray = next_month.astype(np.int64) - 1
+        return out
+
+    def month_start(self, index: int) -> dt.date:
+        start: dt.date = np.datetime64(self.first + index, "M").astype("datetime64[D]").item()
+        return start
+
+
+@dataclass
+class _Emissions:
+    """Rows of one final frame to deliver, the delivery of each and column overrides.
+
+    A row may be emitted more than once (first open, later closed); ``overrides`` hold the
+    values of the overridden columns per emission.
+    """
+
+    rows: IntArray
+    month: IntArray
+    overrides: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+
+
+def _with_closing(
+    frame: pd.DataFrame, opened: IntArray, closing: str, schedule: _Schedule
+) -> _Emissions:
+    """Emit every row when it opens; rows closed in a later month go out once more then.
+
+    The first emission of such a row has the closing date blanked, because it was not yet
+    known (an interval's ``until``, a listing's ``removed``, a licence's ``revoked``).
+    """
+    days = _day_numbers(frame[closing])
+    closed = days != NO_DAY
+    closed_in = np.full(len(frame), -1, np.int64)
+    closed_in[closed] = schedule.index(days[closed])
+    later = np.flatnonzero(closed & (closed_in > opened))
+    values = frame[closing].to_numpy(dtype=object)
+    first = values.copy()
+    first[later] = None
+    return _Emissions(
+        rows=np.concatenate([np.arange(len(frame), dtype=np.int64), later]),
+        month=np.concatenate([opened, closed_in[later]]),
+        overrides={closing: np.concatenate([first, values[later]])},
+    )
+
+
+def _positions(index: pd.Index[Any], keys: pd.Series[Any], what: str) -> IntArray:
+    """Row of each key in ``index``; a key that is not there is an inconsistent province."""
+    out = index.get_indexer(pd.Index(keys)).astype(np.int64)
+    if (out < 0).any():
+        raise ValueError(f"{what} {keys[out < 0].iloc[0]!r}: not in the province")
+    return out
+
+
+def _enterprise_versions(province: Province, schedule: _Schedule, opened: IntArray) -> _Emissions:
+    """Enterprise rows as of each month end in which the enterprise appeared or changed.
+
+    Name, address and registered capital are rolled back along the ``change`` events (the
+    value before the first change after the month end is that change's ``old``), status along
+    ``status_since`` (operating until then). Paid-in capital, phone, e-mail, sectors and
+    codes keep no history: they are delivered as final from the start, except that a paid-in
+    capital is capped at the registered capital of its time.
+    """
+    ent = province.enterprises
+    n = len(ent)
+    index = pd.Index(ent["uscc"])
+    status_day = _day_numbers(ent["established"])
+    since = province.status_since
+    status_day[_positions(index, since["uscc"], "status of")] = _day_numbers(since["since"])
+    status_month = schedule.index(status_day)
+
+    change = province.events["change"]
+    change = change[change["field"].isin(_TRACKED_FIELDS)]
+    c_ent = _positions(index, change["uscc"], "change of")
+    c_day = _day_numbers(change["date"])
+    c_month = schedule.index(c_day)
+    later = c_month > opened[c_ent]
+    status_later = np.flatnonzero(status_month > opened)
+    versions = np.unique(
+        np.concatenate(
+            [
+                np.arange(n, dtype=np.int64) * schedule.count + opened,
+                c_ent[later] * schedule.count + c_month[later],
+                status_later * schedule.count + status_month[status_later],
+            ]
+        )
+    )
+    rows, month = versions // schedule.count, versions % schedule.count
+    cut = schedule.month_end(month)
+
+    def rolled_back(name: str, current: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        mine = (change["field"] == name).to_numpy()
+        old, has_later = _value_after(
+            c_ent[mine], c_day[mine], change["old"].to_numpy(dtype=object)[mine], rows, cut
+        )
+        value: npt.NDArray[Any] = current[rows].copy()
+        value[has_later] = old[has_later].astype(current.dtype)
+        return value
+
+    capital = rolled_back("registered_capital", ent["registered_capital"].to_numpy(np.float64))
+    paid_in = ent["paid_in_capital"].to_numpy(np.float64)[rows]
+    final_status = ent["status"].to_numpy(dtype=object)[rows]
+    return _Emissions(
+        rows,
+        month,
+        {
+            "name": rolled_back("name", ent["name"].to_numpy(dtype=object)),
+            "address": rolled_back("address", ent["address"].to_numpy(dtype=object)),
+            "registered_capital": capital,
+            # NaN (no capital declared) compares False and stays NaN
+            "paid_in_capital": np.where(paid_in > capital, capital, paid_in),
+            "status": np.where(status_day[rows] <= cut, final_status, "operating"),
+        },
+    )
+
+
+def _value_after(
+    ent: IntArray, day: IntArray, old: ObjArray, query_ent: IntArray, query_day: IntArray
+) -> tuple[ObjArray, BoolArray]:
+    """For each query (enterprise, day): the ``old`` of the enterprise's first change after day.
+
+    Returns those values and whether there was such a change (else the value is the final one).
+    """
+    lo = min(int(day.min()) if len(day) else 0, int(query_day.min()) if len(query_day) else 0)
+    span = max(int(day.max()) if len(day) else 0, int(query_day.max()) if len(query_day) else 0)
+    span = span - lo + 2
+    key = ent * span + (day - lo)
+    order = np.argsort(key, kind="stable")  # ties keep the chain order of the events
+    key, old = key[order], old[order]
+    at = np.searchsorted(key, query_ent * span + (query_day - lo), side="right")
+    inside = at < len(key)
+    has_later = inside.copy()
+    has_later[inside] = key[at[inside]] // span == query_ent[inside]
+    value = np.full(len(query_ent), None, dtype=object)
+    value[has_later] = old[at[has_later]]
+    return value, has_later
+
+
+def _cut(frame: pd.DataFrame, emissions: _Emissions, count: int) -> list[pd.DataFrame]:
+    """One frame per delivery: the emitted rows (overrides applied) in emission order."""
+    order = np.argsort(emissions.month, kind="stable")
+    month = emissions.month[order]
+    taken = frame.take(emissions.rows[order]).reset_index(drop=True)
+    for column, values in emissions.overrides.items():
+        taken[column] = pd.Series(values[order], dtype=frame[column].dtype)
+    bounds = np.searchsorted(month, np.arange(count + 1))
+    return [
+        taken.iloc[int(bounds[m]) : int(bounds[m + 1])].reset_index(drop=True)
+        for m in range(count)
+    ]
+
+
+def monthly_deliveries(province: Province, months: int = 24) -> list[MonthlyDelivery]:
+    """The province as an initial load plus ``months`` monthly increments (``months + 1`` in all).
+
+    Delivery 0 covers the month ``months`` months before the month of ``as_of`` and is the
+    initial load: everything known at that month's end. Delivery ``m`` covers the ``m``-th
+    month after it and holds what became known in that month. "Known at day T" means:
+
+    * enterprises established by T, as they stood at T (name, address and registered capital
+      rolled back along the ``change`` events, status along ``status_since``; paid-in capital,
+      phone, e-mail, sectors and codes keep no history in the generator and are delivered as
+      final, paid-in capped at the registered capital of the time); an enterprise row is
+      re-sent in every later month in which its status, name, address or registered capital
+      changed (legal-rep and shareholder changes go out as relation rows instead);
+    * people with the first relation row that names them; branches and contacts with their
+      enterprise;
+    * shareholdings, legal reps and officers from their ``since``, with ``until`` only once it
+      has passed: a relation that ended in a later month is re-sent then with ``until`` set;
+    * events from their ``date``; list entries (``removed``) and licences (``revoked``) are
+      re-sent in the month they were removed or revoked, blank before. Forward-looking fields
+      (``expires``, ``publicity_end``) are delivered as they are.
+
+    Upserting the deliveries in order on :data:`NATURAL_KEYS` (the last row per key wins)
+    gives exactly :meth:`Province.frames`; every row's natural key keeps its value throughout,
+    and a key is delivered at most once per month.
+    """
+    if months < 0:
+        raise ValueError(f"months must not be negative, got {months}")
+    last = np.datetime64(province.as_of, "M").astype(np.int64)
+    schedule = _Schedule(first=int(last) - months, count=months + 1)
+    frames = province.frames()
+    ent = frames["enterprises"]
+    index = pd.Index(ent["uscc"])
+    opened = schedule.index(_day_numbers(ent["established"]))
+
+    cut: dict[str, list[pd.DataFrame]] = {}
+    cut["enterprises"] = _cut(ent, _enterprise_versions(province, schedule, opened), schedule.count)
+    people = frames["people"]
+    people_index = pd.Index(people["id_number"])
+    # a person is delivered with the first relation row that names them (initial load if none)
+    first_named = np.full(len(people), schedule.count, np.int64)
+    for kind in ("shareholdings", "legal_reps", "officers"):
+        frame = frames[kind]
+        since = schedule.index(_day_numbers(frame["since"]))
+        emissions = _with_closing(frame, since, "until", schedule)
+        cut[kind] = _cut(frame, emissions, schedule.count)
+        if kind == "shareholdings":
+            person = (frame["holder_kind"] == "person").to_numpy()
+            ids = frame["holder_id"][person]
+            since = since[person]
+        else:
+            ids = frame["id_number"]
+        np.minimum.at(first_named, _positions(people_index, ids, "person"), since)
+    first_named[first_named == schedule.count] = 0
+    cut["people"] = _cut(people, _Emissions(np.arange(len(people)), first_named), schedule.count)
+    for kind, column in (("branches", "branch_uscc"), ("contacts", "uscc")):
+        frame = frames[kind]
+        month = opened[_positions(index, frame[column], kind)]
+        cut[kind] = _cut(frame, _Emissions(np.arange(len(frame)), month), schedule.count)
+    for kind in EVENT_KINDS:
+        frame = frames[kind]
+        dated = schedule.index(_day_numbers(frame["date"]))
+        if kind in _CLOSING_DATES:
+            emissions = _with_closing(frame, dated, _CLOSING_DATES[kind], schedule)
+        else:
+            emissions = _Emissions(np.arange(len(frame), dtype=np.int64), dated)
+        cut[kind] = _cut(frame, emissions, schedule.count)
+
+    return [
+        MonthlyDelivery(
+            month=schedule.month_start(m), frames={kind: cut[kind][m] for kind in frames}
+        )
+        for m in range(schedule.count)
+    ]

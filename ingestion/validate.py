@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -19,7 +19,9 @@ from pydantic import ValidationError
 from ingestion.identifiers import mask_id_number
 from ingestion.models import (
     EVENT_MODELS,
+    RECORD_KINDS,
     Branch,
+    Contact,
     Enterprise,
     Event,
     LegalRepresentative,
@@ -59,6 +61,7 @@ class Delivery:
     legal_reps: list[LegalRepresentative] = field(default_factory=list)
     officers: list[Officer] = field(default_factory=list)
     branches: list[Branch] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
     events: dict[str, list[Event]] = field(default_factory=dict)
     quarantine: list[QuarantineEntry] = field(default_factory=list)
 
@@ -66,7 +69,7 @@ class Delivery:
         return (
             len(self.enterprises) + len(self.people) + len(self.shareholdings)
             + len(self.legal_reps) + len(self.officers) + len(self.branches)
-            + sum(len(rows) for rows in self.events.values())
+            + len(self.contacts) + sum(len(rows) for rows in self.events.values())
         )
 
 
@@ -116,32 +119,42 @@ def validate_rows(
     key_fields: tuple[str, ...],
     quarantine: list[QuarantineEntry],
     references: ReferenceCheck[R] | None = None,
+    origins: Sequence[str] | None = None,
 ) -> list[R]:
     """Validate rows into ``model`` records; failures are appended to ``quarantine``.
 
-    ``references(record)`` names a field whose value points at nothing delivered, if any.
-    Line numbers count data rows from 1 (a CSV's header is line 0).
+    ``references(record)`` names a field whose value points at nothing known, if any.
+    ``origins[i]`` is row i's ``file:line``; without them the source is ``source`` and
+    lines count data rows from 1 (a CSV's header is line 0).
     """
     records: list[R] = []
-    for line, row in enumerate(rows, start=1):
+    for number, row in enumerate(rows, start=1):
+        where, line = _origin(origins, number, source)
         key = "/".join(_shown(row, name) for name in key_fields)
         try:
             record = model.model_validate(row)
         except ValidationError as error:
             for problem in error.errors():
                 location = ".".join(str(part) for part in problem["loc"]) or "(record)"
-                quarantine.append(QuarantineEntry(source, line, key, location, problem["msg"]))
+                quarantine.append(QuarantineEntry(where, line, key, location, problem["msg"]))
             continue
         unknown = references(record) if references else None
         if unknown:
             field_name = unknown[0]
             value = _shown(row, field_name)
             quarantine.append(
-                QuarantineEntry(source, line, key, field_name, f"unknown reference {value!r}")
+                QuarantineEntry(where, line, key, field_name, f"unknown reference {value!r}")
             )
             continue
         records.append(record)
     return records
+
+
+def _origin(origins: Sequence[str] | None, number: int, source: str) -> tuple[str, int]:
+    if origins is None:
+        return source, number
+    where, _, line = origins[number - 1].rpartition(":")
+    return where, int(line)
 
 
 def _first_unknown(*checks: tuple[str, str, set[str]]) -> tuple[str, str] | None:
@@ -151,58 +164,91 @@ def _first_unknown(*checks: tuple[str, str, set[str]]) -> tuple[str, str] | None
     return None
 
 
-def validate_frames(
-    enterprises: pd.DataFrame,
-    people: pd.DataFrame,
-    shareholdings: pd.DataFrame,
-    legal_reps: pd.DataFrame,
-    officers: pd.DataFrame,
-    branches: pd.DataFrame,
-    events: Mapping[str, pd.DataFrame],
-) -> Delivery:
-    """Validate one delivery given as frames (one per record kind).
+SHARE_TOLERANCE = 0.01  # rounding in registry extracts; a total above 101% is an error
 
-    Enterprises and people come first; a relationship or event that points at one of them
-    that was not delivered (or was rejected) is quarantined with its own line.
+
+def validate_frames(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    known_enterprises: Collection[str] = frozenset(),
+    known_person: Callable[[str], bool] | None = None,
+    origins: Mapping[str, Sequence[str]] | None = None,
+) -> Delivery:
+    """Validate one delivery given as frames keyed by record kind (see ``RECORD_KINDS``).
+
+    Enterprises and people come first. A relationship, contact or event must point at an
+    enterprise or person of this delivery or a known one (``known_enterprises``: USCCs
+    already in the graph; ``known_person(id_number)``: the person is already in the graph);
+    otherwise it is quarantined with its own line. So are all current shareholdings of an
+    enterprise whose delivered current shares total more than 100% (+1% tolerance).
     """
+    unknown = sorted(set(frames) - set(RECORD_KINDS))
+    if unknown:
+        raise ValueError(f"unknown record kind(s) {unknown}; known: {sorted(RECORD_KINDS)}")
     delivery = Delivery()
     q = delivery.quarantine
-    delivery.enterprises = validate_rows(
-        Enterprise, frame_rows(enterprises), "enterprises", ("uscc",), q)
-    delivery.people = validate_rows(PersonInput, frame_rows(people), "people", ("name",), q)
-    usccs = {enterprise.uscc for enterprise in delivery.enterprises}
+
+    def rows_of(kind: str, model: type[R], keys: tuple[str, ...],
+                references: ReferenceCheck[R] | None = None) -> list[R]:
+        frame = frames.get(kind)
+        if frame is None:
+            return []
+        where = (list(origins[kind]) if origins
+                 else [f"{kind}:{number}" for number in range(1, len(frame) + 1)])
+        if kind == "shareholdings" and len(frame):
+            over = _over_share_totals(frame).to_numpy()
+            for position in over.nonzero()[0].tolist():
+                source, line = _origin(where, position + 1, kind)
+                uscc = frame["enterprise_uscc"].iat[position]
+                q.append(QuarantineEntry(source, line, str(uscc), "ratio",
+                                         f"current shares of {uscc} total more than 100%"))
+            where = [origin for origin, bad in zip(where, over, strict=True) if not bad]
+            frame = frame.loc[~over]
+        return validate_rows(model, frame_rows(frame), kind, keys, q, references, where)
+
+    delivery.enterprises = rows_of("enterprises", Enterprise, ("uscc",))
+    delivery.people = rows_of("people", PersonInput, ("name",))
+    usccs = set(known_enterprises) | {enterprise.uscc for enterprise in delivery.enterprises}
     persons = {person.id_number for person in delivery.people}
 
+    def person_ok(id_number: str) -> bool:
+        return id_number in persons or (known_person is not None and known_person(id_number))
+
     def holding_refs(row: Shareholding) -> tuple[str, str] | None:
-        holders = usccs if row.holder_kind == "enterprise" else persons
-        return _first_unknown(("holder_id", row.holder_id, holders),
-                              ("enterprise_uscc", row.enterprise_uscc, usccs))
+        if row.holder_kind == "person" and not person_ok(row.holder_id):
+            return "holder_id", row.holder_id
+        return _first_unknown(
+            *([("holder_id", row.holder_id, usccs)] if row.holder_kind == "enterprise" else []),
+            ("enterprise_uscc", row.enterprise_uscc, usccs))
 
     def person_refs(row: LegalRepresentative | Officer) -> tuple[str, str] | None:
-        return _first_unknown(("id_number", row.id_number, persons),
-                              ("enterprise_uscc", row.enterprise_uscc, usccs))
+        if not person_ok(row.id_number):
+            return "id_number", row.id_number
+        return _first_unknown(("enterprise_uscc", row.enterprise_uscc, usccs))
 
     def branch_refs(row: Branch) -> tuple[str, str] | None:
         return _first_unknown(("branch_uscc", row.branch_uscc, usccs),
                               ("parent_uscc", row.parent_uscc, usccs))
 
-    def event_refs(row: Event) -> tuple[str, str] | None:
+    def uscc_refs(row: Event | Contact) -> tuple[str, str] | None:
         return _first_unknown(("uscc", row.uscc, usccs))
 
-    delivery.shareholdings = validate_rows(
-        Shareholding, frame_rows(shareholdings), "shareholdings",
-        ("holder_id", "enterprise_uscc"), q, holding_refs)
-    delivery.legal_reps = validate_rows(
-        LegalRepresentative, frame_rows(legal_reps), "legal_reps", ("enterprise_uscc",), q,
-        person_refs)
-    delivery.officers = validate_rows(
-        Officer, frame_rows(officers), "officers", ("enterprise_uscc",), q, person_refs)
-    delivery.branches = validate_rows(
-        Branch, frame_rows(branches), "branches", ("branch_uscc",), q, branch_refs)
-    for kind, frame in events.items():
-        if kind not in EVENT_MODELS:
-            q.append(QuarantineEntry(kind, 0, kind, "kind", f"unknown event kind {kind!r}"))
-            continue
-        delivery.events[kind] = validate_rows(
-            EVENT_MODELS[kind], frame_rows(frame), kind, ("event_id",), q, event_refs)
+    delivery.shareholdings = rows_of(
+        "shareholdings", Shareholding, ("holder_id", "enterprise_uscc"), holding_refs)
+    delivery.legal_reps = rows_of(
+        "legal_reps", LegalRepresentative, ("enterprise_uscc",), person_refs)
+    delivery.officers = rows_of("officers", Officer, ("enterprise_uscc",), person_refs)
+    delivery.branches = rows_of("branches", Branch, ("branch_uscc",), branch_refs)
+    delivery.contacts = rows_of("contacts", Contact, ("uscc", "kind"), uscc_refs)
+    for kind, model in EVENT_MODELS.items():
+        if kind in frames:
+            delivery.events[kind] = rows_of(kind, model, ("event_id",), uscc_refs)
     return delivery
+
+
+def _over_share_totals(frame: pd.DataFrame) -> pd.Series:
+    """Current shareholdings (no ``until``) of enterprises whose current shares exceed 100%."""
+    ratio = pd.to_numeric(frame["ratio"], errors="coerce")
+    current = frame["until"].isna() if "until" in frame else pd.Series(True, index=frame.index)
+    totals = ratio.where(current, 0.0).groupby(frame["enterprise_uscc"]).transform("sum")
+    return current & (totals > 1.0 + SHARE_TOLERANCE)

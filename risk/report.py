@@ -38,8 +38,10 @@ def region_label(region_code: str) -> str:
         return region_code[:4] + "00"
 
 
-def industry_label(industry_code: str) -> str:
+def industry_label(industry_code: str | None) -> str:
     """``C 制造业`` for a GB/T 4754 class code; the code itself when it is not valid."""
+    if industry_code is None:
+        return "未知 unknown"
     try:
         section = industry_section(industry_code)
     except ValueError:

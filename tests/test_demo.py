@@ -70,7 +70,7 @@ def test_demo_cli_on_memory(tmp_path: Path) -> None:
     assert len(pd.read_parquet(tmp_path / "classification.parquet")) == 500
     quarantine = pd.read_csv(tmp_path / "quarantine.csv")
     assert list(quarantine.columns) == ["source", "line", "record_key", "field", "reason"]
-    assert "0 quarantined" in result.output
+    assert quarantine.empty  # the synthetic province is clean
 
 
 def test_same_province_same_answers_on_both_stores(

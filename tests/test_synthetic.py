@@ -1,8 +1,11 @@
-"""Synthetic province: reproducibility, validity, integrity, structure and the risk signal."""
+"""Synthetic province: reproducibility, validity, integrity, structure, the risk signal and
+the monthly deliveries."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import typing
 from collections import defaultdict
 
 import numpy as np
@@ -14,7 +17,15 @@ from scipy.stats import spearmanr
 
 from ingestion import reference
 from ingestion.identifiers import is_valid_id_number, is_valid_uscc, make_uscc
-from ingestion.synthetic import EVENT_KINDS, Province, generate_province
+from ingestion.models import RECORD_KINDS, Contact
+from ingestion.synthetic import (
+    EVENT_KINDS,
+    NATURAL_KEYS,
+    MonthlyDelivery,
+    Province,
+    generate_province,
+    monthly_deliveries,
+)
 from ingestion.validate import validate_frames
 
 N = 3000
@@ -45,16 +56,12 @@ def province() -> Province:
 
 
 def _frames(p: Province) -> dict[str, pd.DataFrame]:
-    frames = {
-        "enterprises": p.enterprises,
-        "people": p.people,
-        "shareholdings": p.shareholdings,
-        "legal_reps": p.legal_reps,
-        "officers": p.officers,
-        "branches": p.branches,
-        "hidden_risk": p.hidden_risk,
-    }
-    return frames | {f"events.{kind}": frame for kind, frame in p.events.items()}
+    """Every frame of the province, the record frames and the two that are not records."""
+    return p.frames() | {"status_since": p.status_since, "hidden_risk": p.hidden_risk}
+
+
+def _plain(value: object) -> object:
+    return None if isinstance(value, float) and np.isnan(value) else value
 
 
 def _count_score(p: Province) -> pd.Series:
@@ -93,25 +100,33 @@ def test_same_seed_same_province_other_seed_other_province() -> None:
     assert not first.hidden_risk["hidden_risk"].equals(other.hidden_risk["hidden_risk"])
 
 
-def test_columns_are_the_documented_ones(province: Province) -> None:
-    assert list(province.enterprises.columns) == [
-        "uscc", "name", "entity_type", "status", "established", "region_code", "industry_code",
-        "registered_capital", "paid_in_capital", "sectors", "address", "phone", "email",
-    ]  # fmt: skip
-    assert list(province.people.columns) == ["id_number", "name"]
-    assert list(province.shareholdings.columns) == [
-        "holder_kind", "holder_id", "enterprise_uscc", "ratio", "amount", "since", "until",
-    ]  # fmt: skip
-    assert list(province.legal_reps.columns) == ["id_number", "enterprise_uscc", "since", "until"]
-    assert list(province.officers.columns) == [
-        "id_number", "enterprise_uscc", "role", "since", "until",
-    ]  # fmt: skip
-    assert list(province.branches.columns) == ["branch_uscc", "parent_uscc"]
-    assert list(province.hidden_risk.columns) == ["uscc", "hidden_risk"]
+def test_frames_are_the_record_kinds_with_the_model_fields(province: Province) -> None:
+    frames = province.frames()
+    assert list(frames) == list(RECORD_KINDS)  # every kind, in load order
+    for kind, frame in frames.items():
+        assert list(frame.columns) == list(RECORD_KINDS[kind].model_fields), kind
+        assert len(frame) > 0, kind
     assert set(province.events) == set(EXTRA_COLUMNS) == set(EVENT_KINDS)
     for kind, frame in province.events.items():
+        assert frames[kind] is frame
         assert list(frame.columns) == EVENT_COLUMNS + EXTRA_COLUMNS[kind], kind
-        assert len(frame) > 0, kind
+    assert list(province.hidden_risk.columns) == ["uscc", "hidden_risk"]
+    assert list(province.status_since.columns) == ["uscc", "since"]
+    assert set(NATURAL_KEYS) == set(RECORD_KINDS)
+
+
+def test_every_record_validates_against_its_model(province: Province) -> None:
+    # validate_frames covers the other kinds (below); contacts and a sample of each kind here
+    for kind, frame in province.frames().items():
+        model = RECORD_KINDS[kind]
+        sample = frame if kind == "contacts" else frame.head(200)
+        for row in sample.to_dict("records"):
+            model.model_validate({name: _plain(value) for name, value in row.items()})
+
+
+def test_natural_keys_are_unique(province: Province) -> None:
+    for kind, frame in province.frames().items():
+        assert not frame.duplicated(list(NATURAL_KEYS[kind])).any(), kind
 
 
 def test_sizes_are_realistic(province: Province) -> None:
@@ -370,8 +385,282 @@ def test_zhejiang_prefectures() -> None:
 def test_small_provinces_with_empty_event_kinds_generate_and_validate(seed: int) -> None:
     # At 100 enterprises some event kinds are empty; that must not break generation.
     small = generate_province(100, seed=seed)
-    delivery = validate_frames(
-        small.enterprises, small.people, small.shareholdings, small.legal_reps,
-        small.officers, small.branches, small.events)
+    delivery = validate_frames({
+        "enterprises": small.enterprises, "people": small.people,
+        "shareholdings": small.shareholdings, "legal_reps": small.legal_reps,
+        "officers": small.officers, "branches": small.branches, **small.events})
     assert delivery.quarantine == []
     assert len(delivery.enterprises) == 100
+
+
+# --- realism: groups, shells, nominees, entity types ------------------------------------------
+
+
+def _current_legal_rep(province: Province) -> pd.Series:
+    current = province.legal_reps[province.legal_reps["until"].isna()]
+    return current.set_index("enterprise_uscc")["id_number"]
+
+
+def test_shell_clusters_share_one_address_and_one_legal_rep(province: Province) -> None:
+    ent = province.enterprises.set_index("uscc")
+    rep = _current_legal_rep(province).reindex(ent.index)
+    clusters = pd.DataFrame({"address": ent["address"], "rep": rep}).groupby(["address", "rep"])
+    sizes = clusters.size()
+    assert sizes.max() >= 8
+    assert (sizes >= 4).sum() >= 2
+    # they are shells: nothing paid in, and riskier than the rest
+    members = sizes[sizes >= 4].index
+    shells = ent.index[pd.MultiIndex.from_arrays([ent["address"], rep]).isin(members)]
+    assert (ent.loc[shells, "paid_in_capital"] == 0).all()
+    risk = province.hidden_risk.set_index("uscc")["hidden_risk"]
+    assert risk[shells].mean() > 2 * risk.mean()
+
+
+def test_nominee_shareholders_hold_small_stakes_in_many_unrelated_companies(
+    province: Province,
+) -> None:
+    sh = province.shareholdings
+    people = sh[(sh["holder_kind"] == "person") & sh["until"].isna() & (sh["ratio"] <= 0.05)]
+    small_stakes = people.groupby("holder_id").size()
+    nominees = small_stakes.index[small_stakes >= 15]  # they may have other roles besides
+    assert len(nominees) >= 2
+    ent = province.enterprises.set_index("uscc")
+    rep = _current_legal_rep(province)
+    established = ent["established"]
+    for nominee in nominees:
+        held = people[people["holder_id"] == nominee]
+        companies = held["enterprise_uscc"]
+        # unrelated: drawn from the whole province, so legal reps and addresses hardly repeat
+        # (a serial founder may run two of them by chance); no enterprise holds them
+        assert rep[companies].nunique() >= 0.9 * len(companies)
+        assert ent.loc[companies, "address"].nunique() >= 0.9 * len(companies)
+        assert not sh["enterprise_uscc"].isin(companies)[sh["holder_kind"] == "enterprise"].any()
+        # they join at some point of the company's life, not at its founding
+        assert (held["since"] > companies.map(established).to_numpy()).mean() > 0.8
+
+
+def test_individual_businesses_and_cooperatives(province: Province) -> None:
+    ent = province.enterprises
+    types = ent["entity_type"].value_counts(normalize=True)
+    assert types["individual_business"] > 0.2 and types["farmer_cooperative"] > 0.02
+    individual = ent.loc[ent["entity_type"] == "individual_business", "uscc"]
+    assert not province.shareholdings["enterprise_uscc"].isin(individual).any()
+    no_capital = ent.loc[ent["uscc"].isin(individual), "registered_capital"].isna().mean()
+    assert 0.2 < no_capital < 0.5  # many declare none
+    coops = ent.loc[ent["entity_type"] == "farmer_cooperative", "uscc"]
+    members = province.shareholdings[province.shareholdings["enterprise_uscc"].isin(coops)]
+    assert members.groupby("enterprise_uscc").size().median() >= 5
+
+
+def test_histories_are_well_formed(province: Province) -> None:
+    change = province.events["change"]
+    attributes = change[change["field"].isin(["address", "name", "registered_capital"])]
+    assert not (attributes["old"] == attributes["new"]).any()
+    # nobody succeeds themselves as legal rep (people's names may repeat, their numbers not)
+    reps = province.legal_reps.sort_values(["enterprise_uscc", "since"], kind="stable")
+    same_enterprise = reps["enterprise_uscc"].eq(reps["enterprise_uscc"].shift())
+    assert not (same_enterprise & reps["id_number"].eq(reps["id_number"].shift())).any()
+    status = province.enterprises.set_index("uscc")["status"]
+    since = province.status_since.set_index("uscc")["since"]
+    established = province.enterprises.set_index("uscc")["established"]
+    operating = status == "operating"
+    assert (since[operating] == established[operating]).all()
+    assert (since[~operating] > established[~operating]).all()
+    assert since.max() <= AS_OF
+    # a branch opens while its parent is active
+    branches = province.branches
+    assert (
+        branches["branch_uscc"].map(established) > branches["parent_uscc"].map(established)
+    ).all()
+    parent_since = branches["parent_uscc"].map(since)
+    parent_closed = branches["parent_uscc"].map(status).isin(["revoked", "cancelled"])
+    opened = branches["branch_uscc"].map(established)
+    assert (opened[parent_closed] < parent_since[parent_closed]).all()
+
+
+def test_contacts_are_extra_and_some_are_shared(province: Province) -> None:
+    contacts = province.contacts
+    assert set(contacts["kind"]) == {"address", "phone", "email"}
+    ent = province.enterprises.set_index("uscc")
+    for kind in ("address", "phone", "email"):
+        mine = contacts[contacts["kind"] == kind]
+        assert (mine["value"] != mine["uscc"].map(ent[kind])).all(), kind  # beyond the registered
+    assert 0.1 < contacts["uscc"].nunique() / len(ent) < 0.4
+    emails = contacts[contacts["kind"] == "email"]
+    assert emails.groupby("value").size().max() >= 3  # a shell cluster's agent
+    Contact.model_validate(contacts.iloc[0].to_dict())
+
+
+# --- monthly deliveries -----------------------------------------------------------------------
+
+MONTHS = 24
+FIRST_MONTH = dt.date(2024, 10, 1)
+
+
+@pytest.fixture(scope="module")
+def deliveries(province: Province) -> list[MonthlyDelivery]:
+    return monthly_deliveries(province, MONTHS)
+
+
+def _month_end(month: dt.date) -> dt.date:
+    following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def _fold(deliveries: list[MonthlyDelivery], kind: str) -> pd.DataFrame:
+    """Upsert the deliveries in order: the last row per natural key wins."""
+    keys = list(NATURAL_KEYS[kind])
+    rows = pd.concat([d.frames[kind] for d in deliveries], ignore_index=True)
+    return _by_key(rows.drop_duplicates(keys, keep="last"), keys)
+
+
+def _by_key(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _date_fields(kind: str) -> list[str]:
+    """Model fields holding a date that is known when it happens (not a forward one)."""
+    fields = RECORD_KINDS[kind].model_fields
+    return [
+        name
+        for name, info in fields.items()
+        if dt.date in (info.annotation, *typing.get_args(info.annotation))
+        and name not in FORWARD_COLUMNS
+    ]
+
+
+def test_deliveries_cover_the_months_up_to_as_of(deliveries: list[MonthlyDelivery]) -> None:
+    assert len(deliveries) == MONTHS + 1
+    assert deliveries[0].month == FIRST_MONTH
+    assert deliveries[-1].month == AS_OF.replace(day=1)
+    for before, after in itertools.pairwise(deliveries):
+        assert _month_end(before.month) + dt.timedelta(days=1) == after.month
+    for delivery in deliveries:
+        assert list(delivery.frames) == list(RECORD_KINDS)
+        for kind, frame in delivery.frames.items():
+            assert list(frame.columns) == list(RECORD_KINDS[kind].model_fields), kind
+            assert "hidden_risk" not in frame.columns
+
+
+def test_folding_the_deliveries_gives_the_final_province(
+    province: Province, deliveries: list[MonthlyDelivery]
+) -> None:
+    for kind, final in province.frames().items():
+        keys = list(NATURAL_KEYS[kind])
+        pd.testing.assert_frame_equal(_fold(deliveries, kind), _by_key(final, keys), obj=kind)
+        for delivery in deliveries:  # a key at most once per delivery: the order is irrelevant
+            assert not delivery.frames[kind].duplicated(keys).any(), (kind, delivery.month)
+
+
+def test_no_delivery_holds_anything_dated_after_its_month_end(
+    deliveries: list[MonthlyDelivery],
+) -> None:
+    for delivery in deliveries:
+        end = _month_end(delivery.month)
+        for kind, frame in delivery.frames.items():
+            for column in _date_fields(kind):
+                values = frame[column].dropna()
+                assert not len(values) or values.max() <= end, (delivery.month, kind, column)
+
+
+def test_every_month_brings_new_enterprises_and_events(deliveries: list[MonthlyDelivery]) -> None:
+    known: set[str] = set()
+    for delivery in deliveries:
+        usccs = set(delivery.frames["enterprises"]["uscc"])
+        assert usccs - known, delivery.month
+        known |= usccs
+        assert sum(len(delivery.frames[kind]) for kind in EVENT_KINDS) > 0, delivery.month
+        assert len(delivery.frames["filing"]) + len(delivery.frames["complaint"]) > 0
+    initial = sum(len(frame) for frame in deliveries[0].frames.values())
+    monthly = [sum(len(frame) for frame in d.frames.values()) for d in deliveries[1:]]
+    assert max(monthly) < initial / 5  # the initial load is the bulk, increments are small
+
+
+def test_references_point_at_what_was_delivered_before(deliveries: list[MonthlyDelivery]) -> None:
+    usccs: set[str] = set()
+    people: set[str] = set()
+    for delivery in deliveries:
+        f = delivery.frames
+        usccs |= set(f["enterprises"]["uscc"])
+        people |= set(f["people"]["id_number"])
+        sh = f["shareholdings"]
+        person = sh["holder_kind"] == "person"
+        assert set(sh.loc[person, "holder_id"]) <= people
+        assert set(sh.loc[~person, "holder_id"]) <= usccs
+        referenced = set(sh["enterprise_uscc"]) | set(f["branches"]["parent_uscc"])
+        referenced |= set(f["branches"]["branch_uscc"]) | set(f["contacts"]["uscc"])
+        for kind in ("legal_reps", "officers"):
+            assert set(f[kind]["id_number"]) <= people, kind
+            referenced |= set(f[kind]["enterprise_uscc"])
+        for kind in EVENT_KINDS:
+            referenced |= set(f[kind]["uscc"])
+        assert referenced <= usccs, delivery.month
+
+
+def test_the_initial_load_is_the_state_at_its_month_end(
+    province: Province, deliveries: list[MonthlyDelivery]
+) -> None:
+    cut = _month_end(FIRST_MONTH)
+    initial = deliveries[0].frames
+    ent = province.enterprises
+    assert set(initial["enterprises"]["uscc"]) == set(ent.loc[ent["established"] <= cut, "uscc"])
+    for kind in ("shareholdings", "legal_reps", "officers"):
+        final = getattr(province, kind)
+        started = final[final["since"] <= cut]
+        assert len(initial[kind]) == len(started), kind
+        ended = started["until"].map(lambda u: u is not None and u <= cut)
+        assert initial[kind]["until"].notna().sum() == ended.sum(), kind
+    # exactly one open legal rep per enterprise, and shares within 1, at the cut
+    open_reps = initial["legal_reps"][initial["legal_reps"]["until"].isna()]
+    assert open_reps["enterprise_uscc"].is_unique
+    assert set(open_reps["enterprise_uscc"]) == set(initial["enterprises"]["uscc"])
+    sh = initial["shareholdings"]
+    assert sh[sh["until"].isna()].groupby("enterprise_uscc")["ratio"].sum().max() <= 1 + 1e-9
+    # list entries and licences known at the cut but closed after it: open in the initial load
+    reopened = 0
+    for kind, closing in (("abnormal_listing", "removed"), ("licence", "revoked")):
+        final = province.events[kind]
+        closed_later = final[final[closing].map(lambda d: d is not None and d > cut)]
+        known = closed_later.loc[closed_later["date"] <= cut, "event_id"]
+        sent = initial[kind].set_index("event_id")
+        assert sent.loc[known, closing].isna().all(), kind
+        reopened += len(known)
+    assert reopened > 0
+
+
+def test_enterprise_rows_are_resent_exactly_when_they_change(
+    province: Province, deliveries: list[MonthlyDelivery]
+) -> None:
+    change = province.events["change"]
+    tracked = ["status", "name", "address", "registered_capital"]
+    state = deliveries[0].frames["enterprises"].set_index("uscc")
+    # the initial load shows the enterprises as they were: former names, still operating
+    final = province.enterprises.set_index("uscc").loc[state.index]
+    assert (state["name"] != final["name"]).any()
+    assert ((state["status"] == "operating") & (final["status"] != "operating")).any()
+    resent = 0
+    for delivery in deliveries[1:]:
+        rows = delivery.frames["enterprises"].set_index("uscc")
+        again = rows.index[rows.index.isin(state.index)]
+        resent += len(again)
+        before, after = state.loc[again, tracked], rows.loc[again, tracked]
+        differs = (before != after) & ~(before.isna() & after.isna())
+        assert differs.any(axis=1).all(), delivery.month  # re-sent only with a change
+        end = _month_end(delivery.month)
+        this_month = change[(change["date"] >= delivery.month) & (change["date"] <= end)]
+        for field in ("name", "address", "registered_capital"):
+            changed = set(differs.index[differs[field]])
+            assert changed <= set(this_month.loc[this_month["field"] == field, "uscc"]), field
+        state = pd.concat([state.drop(again), rows])
+    assert resent > 0
+
+
+def test_deliveries_of_other_lengths(province: Province) -> None:
+    longer = monthly_deliveries(province, 36)
+    assert len(longer) == 37 and longer[0].month == dt.date(2023, 10, 1)
+    (only,) = monthly_deliveries(province, 0)
+    for kind, frame in province.frames().items():
+        keys = list(NATURAL_KEYS[kind])
+        pd.testing.assert_frame_equal(_by_key(only.frames[kind], keys), _by_key(frame, keys))
+    with pytest.raises(ValueError, match="negative"):
+        monthly_deliveries(province, -1)

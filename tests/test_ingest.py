@@ -1,0 +1,115 @@
+"""`riskgraph ingest` on delivery folders: idempotent, crash-safe, monthly updates, strict.
+
+The crash test kills a real ingestion process half-way through a load into Neo4j and
+checks that running it again ends in the same graph as an uninterrupted load.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from graph import schema
+from graph.ingest import delivery_folders, ingest_folder
+from graph.memory import MemoryStore
+from graph.neo4j_store import Neo4jStore
+from graph.server import Neo4jConnection
+from graph.store import GraphStore
+from ingestion.formats import write_delivery
+from ingestion.synthetic import generate_province, monthly_deliveries
+
+KEY = b"test-key"
+RISKGRAPH = str(Path(sys.executable).with_name("riskgraph"))
+
+
+def assert_same_graph(left: GraphStore, right: GraphStore) -> None:
+    assert left.counts() == right.counts()
+    for label in schema.NODES:
+        pd.testing.assert_frame_equal(left.node_table(label), right.node_table(label), obj=label)
+    for spec in schema.RELATIONSHIPS:
+        pd.testing.assert_frame_equal(
+            left.relationship_table(spec), right.relationship_table(spec), obj=spec.name)
+
+
+@pytest.fixture(scope="module")
+def delivery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("delivery") / "2026-10"
+    write_delivery(generate_province(3_000, seed=11).frames(), folder, "csv")
+    return folder
+
+
+def test_loading_twice_changes_nothing(store: GraphStore, delivery: Path) -> None:
+    first = ingest_folder(store, delivery, KEY)
+    counts = store.counts()
+    second = ingest_folder(store, delivery, KEY)
+    assert first.quarantine == second.quarantine == []
+    assert store.counts() == counts
+    assert counts["Enterprise"] == 3_000
+
+
+def test_killed_load_then_rerun_equals_uninterrupted_load(
+    delivery: Path, neo4j_connection: Neo4jConnection, neo4j_store: Neo4jStore, tmp_path: Path
+) -> None:
+    env = dict(
+        os.environ, RISKGRAPH_GRAPH="neo4j", RISKGRAPH_NEO4J_URI=neo4j_connection.uri,
+        RISKGRAPH_NEO4J_USER=neo4j_connection.user,
+        RISKGRAPH_NEO4J_PASSWORD=neo4j_connection.password,
+        RISKGRAPH_PERSON_ID_KEY=KEY.decode(), RISKGRAPH_HOME=str(tmp_path / "home"),
+    )
+    command = [RISKGRAPH, "ingest", str(delivery), "--quarantine-dir", str(tmp_path / "q")]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while neo4j_store.counts().get("Enterprise", 0) == 0 and time.monotonic() < deadline:
+        assert process.poll() is None, "the load ended before it could be interrupted"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    partial = neo4j_store.counts()
+
+    reference = MemoryStore()
+    ingest_folder(reference, delivery, KEY)
+    assert partial != reference.counts(), "the kill came after the load had finished"
+
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=600)
+    assert_same_graph(neo4j_store, reference)
+
+
+def test_monthly_deliveries_rebuild_the_province(tmp_path: Path) -> None:
+    province = generate_province(1_500, seed=4)
+    deliveries = monthly_deliveries(province, months=24)
+    for delivery in deliveries:
+        write_delivery(delivery.frames, tmp_path / f"{delivery.month:%Y-%m}", "parquet")
+    folders = delivery_folders(tmp_path)
+    assert len(folders) == len(deliveries) >= 25
+
+    monthly = MemoryStore()
+    for folder in folders:
+        report = ingest_folder(monthly, folder, KEY)
+        assert report.quarantine == [], report.quarantine[:3]
+    whole = MemoryStore()
+    write_delivery(province.frames(), tmp_path / "whole" / "all", "parquet")
+    ingest_folder(whole, tmp_path / "whole" / "all", KEY)
+    assert_same_graph(monthly, whole)
+
+
+def test_strict_mode_exits_non_zero_on_quarantine(tmp_path: Path) -> None:
+    frames = generate_province(200, seed=2).frames()
+    frames["enterprises"].loc[0, "established"] = "not a date"
+    write_delivery(frames, tmp_path / "d", "csv")
+    env = dict(os.environ, RISKGRAPH_PERSON_ID_KEY="k", RISKGRAPH_HOME=str(tmp_path / "home"))
+    base = [RISKGRAPH, "ingest", str(tmp_path / "d"), "--quarantine-dir", str(tmp_path / "q")]
+    lenient = subprocess.run(base, env=env, capture_output=True, text=True)
+    assert lenient.returncode == 0, lenient.stderr
+    strict = subprocess.run([*base, "--strict"], env=env, capture_output=True, text=True)
+    assert strict.returncode == 1
+    report = pd.read_csv(tmp_path / "q" / "d.csv")
+    first = report.iloc[0]
+    assert (first["source"], first["line"], first["field"]) == ("enterprises.csv", 1, "established")
