@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Final
 
 USCC_CHARSET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -254,7 +255,14 @@ def hash_person_id(id_number: str, key: bytes) -> str:
     """
     if not key:
         raise ValueError("hash_person_id needs a non-empty key")
-    number = validate_id_number(normalise_code(id_number))
+    return _person_digest(normalise_code(id_number), key)
+
+
+@lru_cache(maxsize=1 << 20)
+def _person_digest(number: str, key: bytes) -> str:
+    # Cached: one person is referenced by several records of a delivery (holdings, legal
+    # representative, officer roles), and validating plus hashing dominated ingestion.
+    validate_id_number(number)
     return hmac.new(key, number.encode("ascii"), hashlib.sha256).hexdigest()
 
 

@@ -103,7 +103,9 @@ ReferenceCheck = Callable[[R], tuple[str, str] | None]
 def _shown(row: Mapping[str, Any], name: str) -> str:
     """A field's value as it may appear in a report: identity numbers masked."""
     value = str(row.get(name, "?"))
-    person = name == "id_number" or (name == "holder_id" and row.get("holder_kind") == "person")
+    # str(): holder_kind may be pandas' NA, whose truth value is ambiguous.
+    holder_kind = str(row.get("holder_kind"))
+    person = name == "id_number" or (name == "holder_id" and holder_kind == "person")
     if not person:
         return value
     try:
@@ -204,7 +206,7 @@ def validate_frames(
                                          f"current shares of {uscc} total more than 100%"))
             where = [origin for origin, bad in zip(where, over, strict=True) if not bad]
             frame = frame.loc[~over]
-        return validate_rows(model, frame_rows(frame), kind, keys, q, references, where)
+        return _validated_records(kind, model, frame, keys, q, references, where)
 
     delivery.enterprises = rows_of("enterprises", Enterprise, ("uscc",))
     delivery.people = rows_of("people", PersonInput, ("name",))
@@ -244,6 +246,41 @@ def validate_frames(
         if kind in frames:
             delivery.events[kind] = rows_of(kind, model, ("event_id",), uscc_refs)
     return delivery
+
+
+def _validated_records(
+    kind: str,
+    model: type[R],
+    frame: pd.DataFrame,
+    key_fields: tuple[str, ...],
+    quarantine: list[QuarantineEntry],
+    references: ReferenceCheck[R] | None,
+    origins: list[str],
+) -> list[R]:
+    """Column-wise validation (same verdicts as ``model``), then the reference check.
+
+    The rows that pass are built with ``model_construct``: they were checked already.
+    """
+    # Imported here: ingestion.columnar builds on this module's helpers.
+    from ingestion.columnar import validate_frame
+
+    result = validate_frame(kind, frame, origins=origins, key_fields=key_fields)
+    quarantine.extend(result.quarantine)
+    positions = frame.index.get_indexer(result.valid.index)
+    records: list[R] = []
+    for position, values in zip(positions, result.valid.to_dict("records"), strict=True):
+        row = {str(name): value for name, value in values.items()}
+        record = model.model_construct(**row)
+        unknown = references(record) if references else None
+        if unknown:
+            where, line = _origin(origins, int(position) + 1, kind)
+            key = "/".join(_shown(row, name) for name in key_fields)
+            value = _shown(row, unknown[0])
+            quarantine.append(QuarantineEntry(
+                where, line, key, unknown[0], f"unknown reference {value!r}"))
+            continue
+        records.append(record)
+    return records
 
 
 def _over_share_totals(frame: pd.DataFrame) -> pd.Series:

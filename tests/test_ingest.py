@@ -7,6 +7,7 @@ checks that running it again ends in the same graph as an uninterrupted load.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,8 +41,10 @@ def assert_same_graph(left: GraphStore, right: GraphStore) -> None:
 
 @pytest.fixture(scope="module")
 def delivery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # As a registry would send it: GB18030 CSV with Chinese headers.
     folder = tmp_path_factory.mktemp("delivery") / "2026-10"
-    write_delivery(generate_province(3_000, seed=11).frames(), folder, "csv")
+    write_delivery(generate_province(3_000, seed=11).frames(), folder, "csv",
+                   encoding="gb18030", headers="zh")
     return folder
 
 
@@ -113,3 +116,17 @@ def test_strict_mode_exits_non_zero_on_quarantine(tmp_path: Path) -> None:
     report = pd.read_csv(tmp_path / "q" / "d.csv")
     first = report.iloc[0]
     assert (first["source"], first["line"], first["field"]) == ("enterprises.csv", 1, "established")
+
+
+def test_bods_file_ingests_into_the_same_model(tmp_path: Path) -> None:
+    folder = tmp_path / "bods"
+    folder.mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "bods" / "chain.bods.json", folder)
+    store = MemoryStore()
+    report = ingest_folder(store, folder, KEY)
+    counts = store.counts()
+    # The fixture's good records load; its broken ones are quarantined naming the field.
+    assert counts["Enterprise"] == 3 and counts["Person"] == 2
+    assert counts["HOLDS_SHARES"] == 4 and counts["OFFICER_OF"] == 2
+    assert {q.field for q in report.quarantine} >= {"uscc", "id_number"}
+    assert all(q.source == "chain.bods.json" for q in report.quarantine)
