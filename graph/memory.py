@@ -10,6 +10,7 @@ be saved to a file and loaded back.
 from __future__ import annotations
 
 import pickle
+from collections import defaultdict
 from collections.abc import Collection, Hashable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,47 @@ import pandas as pd
 from graph.schema import NODES, RelSpec
 from graph.store import Row, node_frame, relationship_frame
 
-_FORMAT = "riskgraph-memory-store/2"
+_FORMAT = "riskgraph-memory-store/3"
 _REL_ID = ["start", "end", "key"]
+
+
+class _Rows:
+    """The rows of one label or relationship spec, indexed by identity.
+
+    New rows are appended as chunks; the table is rebuilt only when an upsert replaces
+    existing identities or somebody reads it, so monthly deliveries that mostly add rows
+    do not copy a province's tables each time.
+    """
+
+    def __init__(self) -> None:
+        self.chunks: list[pd.DataFrame] = []
+        self.ids: set[Hashable] = set()
+
+    def upsert(self, new: pd.DataFrame) -> None:
+        incoming = set(new.index)
+        if incoming & self.ids:
+            frame = self.frame()
+            assert frame is not None  # there are ids, so there are rows
+            self.chunks = [frame.loc[~frame.index.isin(list(incoming))]]
+        self.chunks.append(new)
+        self.ids |= incoming
+
+    def frame(self) -> pd.DataFrame | None:
+        if len(self.chunks) > 1:
+            self.chunks = [pd.concat(self.chunks)]
+        return self.chunks[0] if self.chunks else None
+
+    def keep(self, mask: pd.Series) -> pd.DataFrame:
+        """Keep the rows where ``mask`` (over :meth:`frame`) is true; return the others."""
+        frame = self.frame()
+        assert frame is not None
+        dropped = frame.loc[~mask]
+        self.chunks = [frame.loc[mask]]
+        self.ids -= set(dropped.index)
+        return dropped
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 class MemoryStore:
@@ -31,8 +71,8 @@ class MemoryStore:
     """
 
     def __init__(self) -> None:
-        self._nodes: dict[str, pd.DataFrame] = {}
-        self._relationships: dict[RelSpec, pd.DataFrame] = {}
+        self._nodes: dict[str, _Rows] = defaultdict(_Rows)
+        self._relationships: dict[RelSpec, _Rows] = defaultdict(_Rows)
 
     def ensure_schema(self) -> None:
         """Nothing to create: natural keys are the frames' indexes."""
@@ -45,9 +85,7 @@ class MemoryStore:
         new = new.astype(object).drop_duplicates(spec.key, keep="last")
         # Object dtype on purpose: isin() on pandas' Arrow-backed strings loops in Python.
         new.index = pd.Index(new[spec.key].astype(str).to_numpy(dtype=object), dtype=object)
-        old = self._nodes.get(label)
-        self._nodes[label] = new if old is None else pd.concat(
-            [old.loc[~old.index.isin(new.index)], new])
+        self._nodes[label].upsert(new)
         return len(rows)
 
     def upsert_relationships(self, spec: RelSpec, rows: Sequence[Row]) -> int:
@@ -59,60 +97,53 @@ class MemoryStore:
         props = pd.DataFrame.from_records(
             [r.get("props") or {} for r in rows], columns=list(spec.properties))
         new = pd.concat([ids, props.astype(object)], axis=1)
-        exists = ids["start"].isin(self._node_index(spec.start)) & ids["end"].isin(
-            self._node_index(spec.end))
+        exists = ids["start"].isin(self._nodes[spec.start].ids) & ids["end"].isin(
+            self._nodes[spec.end].ids)
         new = new.loc[exists].drop_duplicates(_REL_ID, keep="last")
         new.index = pd.MultiIndex.from_frame(new[_REL_ID])
-        old = self._relationships.get(spec)
-        self._relationships[spec] = new if old is None else pd.concat(
-            [old.loc[~old.index.isin(new.index)], new])
+        self._relationships[spec].upsert(new)
         return int(exists.sum())
 
     def delete_relationships(self, spec: RelSpec, starts: Sequence[str], key: str) -> set[str]:
-        frame = self._relationships.get(spec)
+        rows = self._relationships[spec]
+        frame = rows.frame()
         if frame is None or not len(starts):
             return set()
         doomed = frame["start"].isin(set(starts)) & (frame["key"] == key)
-        self._relationships[spec] = frame.loc[~doomed]
-        return set(frame.loc[doomed, "end"])
+        return set(rows.keep(~doomed)["end"])
 
     def delete_orphans(self, label: str, keys: Collection[str]) -> int:
-        nodes = self._nodes.get(label)
-        if nodes is None or not keys:
+        nodes = self._nodes[label]
+        frame = nodes.frame()
+        if frame is None or not keys:
             return 0
         linked: set[str] = set()
-        for spec, frame in self._relationships.items():
-            if spec.start == label:
-                linked.update(frame["start"])
-            if spec.end == label:
-                linked.update(frame["end"])
-        orphans = nodes.index.isin(set(keys) - linked)
-        self._nodes[label] = nodes.loc[~orphans]
-        return int(orphans.sum())
-
-    def _node_index(self, label: str) -> pd.Index:
-        frame = self._nodes.get(label)
-        return frame.index if frame is not None else pd.Index([], dtype=object)
+        for spec, rows in self._relationships.items():
+            table = rows.frame() if label in (spec.start, spec.end) else None
+            if table is not None:
+                linked.update(table["start" if spec.start == label else "end"])
+        orphans = frame.index.isin(list(set(keys) - linked))
+        return len(nodes.keep(pd.Series(~orphans, index=frame.index)))
 
     def keys(self, label: str) -> set[str]:
         """All natural-key values of ``label``."""
-        return set(self._node_index(label))
+        return {str(key) for key in self._nodes[label].ids}
 
     def node_table(self, label: str) -> pd.DataFrame:
-        frame = self._nodes.get(label)
+        frame = self._nodes[label].frame()
         rows = [] if frame is None else frame.to_dict("records")
         return node_frame(label, _without_missing(rows))
 
     def relationship_table(self, spec: RelSpec) -> pd.DataFrame:
-        frame = self._relationships.get(spec)
+        frame = self._relationships[spec].frame()
         rows = [] if frame is None else frame.to_dict("records")
         return relationship_frame(spec, _without_missing(rows))
 
     def counts(self) -> dict[str, int]:
-        result = {label: len(frame) for label, frame in self._nodes.items() if len(frame)}
-        for spec, frame in self._relationships.items():
-            if len(frame):
-                result[spec.type] = result.get(spec.type, 0) + len(frame)
+        result = {label: len(rows) for label, rows in self._nodes.items() if len(rows)}
+        for spec, rows in self._relationships.items():
+            if len(rows):
+                result[spec.type] = result.get(spec.type, 0) + len(rows)
         return dict(sorted(result.items()))
 
     def clear(self) -> None:
@@ -127,7 +158,7 @@ class MemoryStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(path.suffix + ".tmp")
         with temporary.open("wb") as handle:
-            pickle.dump((_FORMAT, self._nodes, self._relationships), handle)
+            pickle.dump((_FORMAT, dict(self._nodes), dict(self._relationships)), handle)
         temporary.replace(path)
 
     @classmethod
@@ -138,7 +169,8 @@ class MemoryStore:
         if not isinstance(payload, tuple) or payload[0] != _FORMAT:
             raise ValueError(f"{path} is not a riskgraph memory store file ({_FORMAT})")
         store = cls()
-        _, store._nodes, store._relationships = payload
+        store._nodes.update(payload[1])
+        store._relationships.update(payload[2])
         return store
 
 
