@@ -1,8 +1,26 @@
 """``Neo4jStore``: the graph on a real Neo4j server, through the official driver.
 
-Writes are batched ``UNWIND $rows ... MERGE`` statements on natural keys backed by
-uniqueness constraints, one transaction per batch. Labels and relationship types in the
-statements come from :mod:`graph.schema`, never from user input.
+Writes are batched ``UNWIND $rows ...`` statements on natural keys backed by uniqueness
+constraints, one transaction per batch, so that a load stopped half-way and run again
+ends in the same graph. Labels and relationship types in the statements come from
+:mod:`graph.schema`, property names from the rows only when they are plain identifiers.
+
+How a batch is written (measured in ``bench/neo4j_load.py``; server CPU per statement):
+
+* rows go as positional lists and each property is set by name (``SET n.a = row[1]``):
+  ``SET n += row`` made the planner add an Eager operator and cost a third more on the
+  server for nodes;
+* a label with no node yet, or a relationship spec with none yet, is written with
+  ``CREATE`` (after folding repeated keys in Python, the last row winning): no locking
+  index seek per node, no expand over a node's relationships; about a quarter less
+  server time for nodes, a fifth for relationships. Anything else uses ``MERGE``, so a
+  re-run after a crash (the label is no longer empty) merges;
+* ``workers`` > 1 runs batches in that many sessions over disjoint key ranges
+  (relationships split by their more shared end); a deadlock between them is a transient
+  error that the driver's managed transaction retries.
+
+The driver spends most of the client's time packing parameters; the optional
+``neo4j-rust-ext`` package (same version as ``neo4j``) does it several times faster.
 """
 
 from __future__ import annotations
@@ -37,10 +55,13 @@ class Neo4jStore:
         if batch_size < 1 or workers < 1:
             raise ValueError("batch_size and workers must be at least 1")
         self.database = database
-        # 5,000 rows per transaction: larger ones keep more transaction state alive across
-        # young collections in a 1 GB heap and were slower (bench/neo4j_load.py).
+        # 5,000 rows per transaction: with 10,000 the server's young collections took
+        # several times longer (a 1 GB heap holds the transaction state).
         self.batch_size = batch_size
-        # Sessions writing in parallel over disjoint key ranges; 1 is as fast on two cores.
+        self._schema_ready = False
+        # Sessions writing in parallel. Two gave a fifth more on a fresh load when the
+        # machine had a core to spare, nothing when it had not, and then cost the
+        # deadlock retries (a second each): so one by default.
         self.workers = workers
         # Notifications such as "label does not exist" on an empty database are noise here.
         self.driver = neo4j.GraphDatabase.driver(
@@ -57,11 +78,15 @@ class Neo4jStore:
         return records
 
     def ensure_schema(self) -> None:
+        # Once per store object: every write batch asks, and each ask is ~20 round trips.
+        if self._schema_ready:
+            return
         for spec in NODES.values():
             self._run(
                 f"CREATE CONSTRAINT {spec.label.lower()}_{spec.key} IF NOT EXISTS "
                 f"FOR (n:{spec.label}) REQUIRE n.{spec.key} IS UNIQUE"
             )
+        self._schema_ready = True
 
     def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
         if not rows:
@@ -162,11 +187,16 @@ class Neo4jStore:
         return int(self._run(f"MATCH (n:{label}) RETURN count(n) AS c")[0]["c"]) == 0
 
     def _relationships_absent(self, spec: RelSpec) -> bool:
-        # One label bound: answered from the counts store. Only ``spec.start`` nodes start
-        # ``spec.type`` relationships to ``spec.end`` nodes in the schema, so zero here means
-        # none of this spec exists.
-        query = f"MATCH (:{spec.start})-[r:{spec.type}]->() RETURN count(r) AS c"
-        return int(self._run(query)[0]["c"]) == 0
+        # Each count has one label bound, so the counts store answers it without a scan;
+        # each is at least the number of this spec's relationships, so a zero means none.
+        # Both are asked: HAS_EVENT leaves Enterprise for thirteen event labels.
+        query = (
+            f"CALL () {{ MATCH (:{spec.start})-[r:{spec.type}]->() RETURN count(r) AS out }} "
+            f"CALL () {{ MATCH ()-[r:{spec.type}]->(:{spec.end}) RETURN count(r) AS in }} "
+            f"RETURN out, in"
+        )
+        record = self._run(query)[0]
+        return min(int(record["out"]), int(record["in"])) == 0
 
     def _hub(self, rows: Sequence[Sequence[Any]]) -> Callable[[Sequence[Any]], Hashable]:
         """Relationships go to workers by the end with fewer distinct nodes (the shared
@@ -282,6 +312,7 @@ class Neo4jStore:
         return dict(sorted(result.items()))
 
     def clear(self) -> None:
+        """Delete every node and relationship (constraints stay)."""
         # Auto-commit chunks, so a large graph does not need one huge transaction.
         with self.driver.session(database=self.database) as session:
             session.run(

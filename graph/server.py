@@ -79,6 +79,38 @@ _JVM_OPTIONS = (
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
+@dataclass(frozen=True)
+class AdminRun:
+    """One run of the admin tool: exit code, time, peak memory and its output's tail."""
+
+    args: tuple[str, ...]
+    returncode: int
+    seconds: float
+    peak_rss: int  # bytes: the launcher's and the tool's JVM together, sampled
+    output: str
+    log: Path
+
+
+def _group_rss(pgid: int) -> int:
+    """The resident memory (VmRSS) of the processes of group ``pgid`` together, in bytes."""
+    total = 0
+    proc_root = Path("/proc")
+    if not proc_root.exists():
+        return 0
+    for entry in proc_root.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            status = (entry / "status").read_text()
+        except (OSError, ValueError, IndexError):
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        total += int(match.group(1)) * 1024 if match else 0
+    return total
+
+
 class Neo4jServerError(RuntimeError):
     """Fetching, starting or stopping the local Neo4j server failed."""
 
@@ -635,6 +667,83 @@ class LocalNeo4jServer:
             if int(fields[2]) == pgid and fields[0] != "Z":
                 return True
         return False
+
+    # ------------------------------------------------------------------ admin tool
+
+    @property
+    def import_dir(self) -> Path:
+        """``server.directories.import``: where files for ``neo4j-admin`` imports go."""
+        return self.instance_dir / "import"
+
+    def run_admin(
+        self,
+        *args: str,
+        heap: str | None = None,
+        timeout: float | None = None,
+        log_name: str = "admin.log",
+    ) -> AdminRun:
+        """Run ``neo4j-admin <args>`` against this instance, whose server must be stopped.
+
+        ``Neo4jAdminBoot`` is a small launcher JVM that starts the tool (``AdminTool``) in a
+        second JVM, with the heap of ``HEAP_SIZE`` (else the server's configured heap):
+        ``heap`` sets that. Output goes to ``logs/<log_name>``. ``peak_rss`` is the largest
+        resident memory of the two JVMs together, sampled from ``/proc`` every 0.25 s
+        while they run (Linux; 0 elsewhere). Raises if the server is running, and on
+        timeout (after killing both).
+        """
+        if heap is not None and not _MEMORY_RE.match(heap):
+            raise ValueError(f"heap must look like 512m or 1g, got {heap!r}")
+        self.instance_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
+        with _file_lock(self.instance_dir / ".lock"):
+            pid = self._live_pid(clean_stale=True)
+            if pid is not None:
+                raise Neo4jServerError(
+                    f"the server of {self.instance_dir} is running (pid {pid}); stop it first"
+                )
+            home = self.fetch()
+            self._setup()
+            log_path = self.logs_dir / log_name
+            cmd = [
+                _java(), "-Xmx128m", "-cp", str(home / "lib" / "*"), _ADMIN_ENTRY_POINT, *args,
+            ]  # fmt: skip
+            env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(self.conf_dir))
+            if heap is not None:
+                env["HEAP_SIZE"] = heap
+            started = time.monotonic()
+            peak = 0
+            with log_path.open("wb") as log:
+                proc = subprocess.Popen(
+                    cmd,
+                    cwd=self.instance_dir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+                try:
+                    while proc.poll() is None:
+                        peak = max(peak, _group_rss(proc.pid))
+                        if timeout is not None and time.monotonic() - started > timeout:
+                            raise Neo4jServerError(
+                                f"neo4j-admin {' '.join(args[:3])} timed out after {timeout:.0f} s"
+                            )
+                        time.sleep(0.25)
+                finally:
+                    if proc.poll() is None:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait()
+            output = "\n".join(_tail(log_path, 200))
+            return AdminRun(
+                args=tuple(args),
+                returncode=proc.returncode,
+                seconds=time.monotonic() - started,
+                peak_rss=peak,
+                output=output,
+                log=log_path,
+            )
 
     # ------------------------------------------------------------------ logs
 
