@@ -148,14 +148,8 @@ class Province:
 
 # --- parameters ------------------------------------------------------------------------------
 
-ENTITY_TYPES: Final[tuple[reference.EntityType, ...]] = (
-    "limited_company",
-    "joint_stock_company",
-    "sole_proprietorship",
-    "partnership",
-    "individual_business",
-    "farmer_cooperative",
-)
+# The reference order; the indices below name positions in it.
+ENTITY_TYPES: Final[tuple[reference.EntityType, ...]] = tuple(reference.ENTITY_TYPES)
 LC, JSC, SOLE, PART, INDIV, COOP = range(6)
 _ETYPE_SHARE: Final = (0.58, 0.02, 0.04, 0.04, 0.28, 0.04)
 _ETYPE_RISK: Final = (0.15, -0.3, 0.25, 0.3, 0.0, -0.1)  # additive on the own-risk logit
