@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError
@@ -558,6 +558,21 @@ class LocalNeo4jServer:
             _info(f"Neo4j ready at {conn.uri} (pid {pid}) in {time.monotonic() - started:.1f} s")
             return conn
 
+    def _spawn(
+        self, cmd: list[str], env: dict[str, str], log: BinaryIO
+    ) -> subprocess.Popen[bytes]:
+        """A JVM of ours: its own session (so a stop reaches its whole group), output to log."""
+        return subprocess.Popen(
+            cmd,
+            cwd=self.instance_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+
     def _launch(self, home: Path) -> int:
         console = self.logs_dir / _CONSOLE_LOG
         cmd = [
@@ -576,16 +591,7 @@ class LocalNeo4jServer:
             stamp = time.strftime("%Y-%m-%d %H:%M:%S")
             log.write(f"=== {stamp} starting: {' '.join(cmd)}\n".encode())
             log.flush()
-            proc = subprocess.Popen(
-                cmd,
-                cwd=self.instance_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
+            proc = self._spawn(cmd, env, log)
         _CHILDREN[proc.pid] = proc
         self.pid_file.write_text(f"{proc.pid}\n", encoding="utf-8")
         return proc.pid
@@ -712,16 +718,7 @@ class LocalNeo4jServer:
             started = time.monotonic()
             peak = 0
             with log_path.open("wb") as log:
-                proc = subprocess.Popen(
-                    cmd,
-                    cwd=self.instance_dir,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    close_fds=True,
-                )
+                proc = self._spawn(cmd, env, log)
                 try:
                     while proc.poll() is None:
                         peak = max(peak, _group_rss(proc.pid))
