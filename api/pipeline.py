@@ -20,7 +20,6 @@ from api.settings import Settings
 from features.score import BaseScores, IndicatorSystem
 from features.tables import read_tables
 from graph.ingest import IngestReport, delivery_folders, ingest_folder
-from graph.load import delivery_to_batch, write_batch
 from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
 from graph.server import LocalNeo4jServer
@@ -84,14 +83,6 @@ def progress_bar(console: Console) -> Progress:
 
 def validate_province(province: Province) -> Delivery:
     return validate_frames(province.frames())
-
-
-def ingest(store: GraphStore, delivery: Delivery, person_key: bytes, console: Console) -> None:
-    """Write a validated delivery into the store, with a progress bar over rows."""
-    batch = delivery_to_batch(delivery, person_key)
-    with progress_bar(console) as progress:
-        task = progress.add_task("loading graph", total=batch.size())
-        write_batch(store, batch, lambda n: progress.advance(task, n))
 
 
 @dataclass(frozen=True)

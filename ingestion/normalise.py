@@ -428,24 +428,24 @@ def _to_ratios(series: pd.Series, name: str, unit: str | None) -> Column:
 
 
 def _to_ints(series: pd.Series) -> Column:
-    present = ~null_mask(series).to_numpy()
-    if pd.api.types.is_integer_dtype(series.dtype):
-        values = series.to_numpy(dtype=object)
-        converted = present.copy()
-    else:
-        values, converted = _map_distinct(as_text(series), present, parse_int)
-    result, failed = _assemble(series, values, present, converted, "int64")
-    return Column(result, failed)
+    return _to_scalars(series, pd.api.types.is_integer_dtype, parse_int, "int64")
 
 
 def _to_bools(series: pd.Series) -> Column:
+    return _to_scalars(series, pd.api.types.is_bool_dtype, parse_bool, "bool")
+
+
+def _to_scalars(
+    series: pd.Series, typed: Callable[[Any], bool], parse: Callable[[str], Any], dtype: str
+) -> Column:
+    """A column already of the type is kept; text is parsed once per distinct value."""
     present = ~null_mask(series).to_numpy()
-    if pd.api.types.is_bool_dtype(series.dtype):
+    if typed(series.dtype):
         values = series.to_numpy(dtype=object)
         converted = present.copy()
     else:
-        values, converted = _map_distinct(as_text(series), present, parse_bool)
-    result, failed = _assemble(series, values, present, converted, "bool")
+        values, converted = _map_distinct(as_text(series), present, parse)
+    result, failed = _assemble(series, values, present, converted, dtype)
     return Column(result, failed)
 
 
