@@ -57,13 +57,20 @@ def ingest(
     quarantine_dir: Annotated[Path, typer.Option(
         help="Folder for the quarantine reports (one CSV per delivery).")] = Path(
             "out/quarantine"),
+    bulk: Annotated[bool, typer.Option(
+        help="First load into an empty Neo4j database with neo4j-admin import (the "
+             "project's own server; later folders load as updates).")] = False,
 ) -> None:
     """Load delivery files (CSV, Parquet, JSON Lines, BODS) into the graph store."""
-    from api.pipeline import run_ingest
+    from api.pipeline import BulkLoadRefused, run_ingest
 
     settings = Settings() if graph is None else Settings(graph=graph.value)
-    reports = run_ingest(settings, folder, console, header_map=header_map,
-                         quarantine_dir=quarantine_dir)
+    try:
+        reports = run_ingest(settings, folder, console, header_map=header_map,
+                             quarantine_dir=quarantine_dir, bulk=bulk)
+    except BulkLoadRefused as refused:
+        console.print(f"[red]{refused}[/red]")
+        raise typer.Exit(2) from refused
     quarantined = sum(len(report.quarantine) for report in reports)
     if strict and quarantined:
         console.print(f"strict: {quarantined:,} rows quarantined")
@@ -93,24 +100,21 @@ def classify(
 @neo4j_app.command("start")
 def neo4j_start() -> None:
     """Fetch (first time) and start the local Neo4j server; print its Bolt URI."""
-    from graph.server import LocalNeo4jServer
 
-    connection = LocalNeo4jServer(Settings().neo4j_instance_dir).start()
+    connection = Settings().local_neo4j_server().start()
     console.print(connection.uri)
 
 
 @neo4j_app.command("stop")
 def neo4j_stop() -> None:
     """Stop the local Neo4j server (no-op when it is not running)."""
-    from graph.server import LocalNeo4jServer
 
-    LocalNeo4jServer(Settings().neo4j_instance_dir).stop()
+    Settings().local_neo4j_server().stop()
 
 
 @neo4j_app.command("status")
 def neo4j_status() -> None:
     """Say whether the local Neo4j server is running."""
-    from graph.server import LocalNeo4jServer
 
-    server = LocalNeo4jServer(Settings().neo4j_instance_dir)
+    server = Settings().local_neo4j_server()
     console.print("running" if server.is_running() else "stopped")

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.settings import Settings
 from features.score import BaseScores, IndicatorSystem
 from features.tables import read_tables
-from graph.ingest import IngestReport, delivery_folders, ingest_folder
+from graph.ingest import IngestReport, bulk_ingest_folder, delivery_folders, ingest_folder
 from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
 from graph.server import LocalNeo4jServer
@@ -55,7 +55,7 @@ def open_store(
         password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
         uri, user = settings.neo4j_uri, settings.neo4j_user
     else:
-        server = LocalNeo4jServer(settings.neo4j_instance_dir)
+        server = settings.local_neo4j_server()
         was_running = server.is_running()
         console.print(f"Neo4j: starting the local server in {settings.neo4j_instance_dir} ...")
         connection = server.start()
@@ -117,27 +117,77 @@ def write_quarantine(entries: list[QuarantineEntry], path: Path) -> Path:
 
 def run_ingest(
     settings: Settings, root: Path, console: Console, *, header_map: Path | None = None,
-    quarantine_dir: Path = Path("out/quarantine"),
+    quarantine_dir: Path = Path("out/quarantine"), bulk: bool = False,
 ) -> list[IngestReport]:
-    """Ingest a delivery folder (or a folder of monthly folders, in name order)."""
+    """Ingest a delivery folder (or a folder of monthly folders, in name order).
+
+    With ``bulk``, the first folder goes into an empty Neo4j database through the offline
+    importer (the project's own server only: it is stopped for the import), the others
+    through the usual upserts.
+    """
     folders = delivery_folders(root)
     reports: list[IngestReport] = []
+
+    def reported(report: IngestReport) -> None:
+        reports.append(report)
+        name = report.folder.name
+        quarantine = write_quarantine(report.quarantine, quarantine_dir / f"{name}.csv")
+        for note in report.notes:
+            console.print(f"  {report.folder.name}: {note}")
+        console.print(
+            f"{report.folder.name}: {report.records:,} records loaded, "
+            f"{len(report.quarantine):,} quarantined ({quarantine}), "
+            f"{report.records_per_second:,.0f} records/s"
+        )
+
+    if bulk:
+        reported(bulk_first_load(settings, folders[0], console, header_map=header_map))
+        folders = folders[1:]
+    if not folders:
+        return reports
     with open_store(settings, console, persistent=True) as store, progress_bar(console) as bar:
         task = bar.add_task("deliveries", total=len(folders))
         for folder in folders:
             bar.update(task, description=f"ingesting {folder.name}")
-            report = ingest_folder(store, folder, settings.person_key(), header_map=header_map)
-            reports.append(report)
-            quarantine = write_quarantine(report.quarantine, quarantine_dir / f"{folder.name}.csv")
-            for note in report.notes:
-                console.print(f"  {folder.name}: {note}")
-            console.print(
-                f"{folder.name}: {report.records:,} records loaded, "
-                f"{len(report.quarantine):,} quarantined ({quarantine}), "
-                f"{report.records_per_second:,.0f} records/s"
-            )
+            reported(ingest_folder(store, folder, settings.person_key(), header_map=header_map))
             bar.advance(task)
     return reports
+
+
+class BulkLoadRefused(RuntimeError):
+    """``--bulk`` asked for where the offline importer cannot or must not run."""
+
+
+def bulk_first_load(
+    settings: Settings, folder: Path, console: Console, *, header_map: Path | None = None
+) -> IngestReport:
+    """Load ``folder`` into the project's own, empty Neo4j database with the offline
+    importer; the server is left running."""
+    if settings.graph != "neo4j" or settings.neo4j_uri:
+        raise BulkLoadRefused(
+            "--bulk needs --graph neo4j on the project's own server (RISKGRAPH_NEO4J_URI "
+            "unset): the importer writes the database files of a stopped server")
+    server = settings.local_neo4j_server()
+    connection = server.start()  # to look: an import replaces what the database holds
+    store = Neo4jStore(connection.uri, connection.user, connection.password,
+                       database=settings.neo4j_database)
+    try:
+        nodes = sum(store.counts().values())
+    finally:
+        store.close()
+    if nodes:
+            raise BulkLoadRefused(
+                f"the database already holds {nodes:,} nodes and relationships; --bulk is "
+                f"for the first load only (later deliveries load without it)")
+    console.print(f"bulk import of {folder.name} into {settings.neo4j_instance_dir} ...")
+    with progress_bar(console) as bar:
+        task = bar.add_task(f"validating {folder.name}", total=None)
+        report, imported = bulk_ingest_folder(
+            server, folder, settings.person_key(), header_map=header_map,
+            database=settings.neo4j_database, advance=lambda rows: bar.advance(task, rows))
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in imported.seconds.items())
+    console.print(f"neo4j-admin import: {imported.graph_rows:,} graph rows ({steps})")
+    return report
 
 
 def write_classification(run: ClassificationRun, out_dir: Path) -> Path:

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph.server import LocalNeo4jServer
+
 
 def _default_home() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "riskgraph"
@@ -35,9 +37,19 @@ class Settings(BaseSettings):
         """Where the embedded store is kept between commands."""
         return self.home / "memory-store.pickle"
 
+    # Memory of the project's own server: the defaults suit tests and the demo; a province
+    # (1,000,000 enterprises) wants e.g. 4g and 6g on a 24 GB machine.
+    neo4j_heap: str = "1g"
+    neo4j_pagecache: str = "512m"
+
     @property
     def neo4j_instance_dir(self) -> Path:
         return self.home / "instances" / "default"
+
+    def local_neo4j_server(self) -> LocalNeo4jServer:
+        """The project's own Neo4j server, as these settings configure it."""
+        return LocalNeo4jServer(self.neo4j_instance_dir, heap_max=self.neo4j_heap,
+                                pagecache=self.neo4j_pagecache)
 
     def person_key(self) -> bytes:
         """The person-ID hashing key: the configured one, or one kept in ``home``."""

@@ -29,6 +29,7 @@ from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
 from graph.server import LocalNeo4jServer
 from graph.store import GraphStore
+from ingestion.identifiers import PersonPseudonyms
 from ingestion.synthetic import generate_province
 
 AS_OF = dt.date(2026, 10, 31)
@@ -68,7 +69,7 @@ def main() -> None:
 
     generate_s, province = timed(lambda: generate_province(args.enterprises, seed=0, as_of=AS_OF))
     validate_s, delivery = timed(lambda: validate_province(province))
-    batch_s, batch = timed(lambda: delivery_to_batch(delivery, KEY))
+    batch_s, batch = timed(lambda: delivery_to_batch(delivery, PersonPseudonyms(KEY)))
     console.print(f"generate {generate_s:.1f} s, validate {validate_s:.1f} s, "
                   f"to graph rows {batch_s:.1f} s ({batch.size():,} rows)")
 

@@ -33,12 +33,13 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import neo4j
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -47,7 +48,6 @@ from graph.load import GraphBatch
 from graph.neo4j_store import Neo4jStore
 from graph.schema import NODES, RelSpec
 from graph.server import LocalNeo4jServer
-from graph.store import Row
 
 ARRAY_DELIMITER = "\x1f"  # ASCII unit separator: never in registry text (checked anyway)
 _ADMIN_ARRAY_DELIMITER = "U+001F"
@@ -114,7 +114,7 @@ class _Files:
 
 
 def bulk_import(
-    batch: GraphBatch,
+    batches: GraphBatch | Iterable[GraphBatch],
     server: LocalNeo4jServer,
     *,
     database: str = "neo4j",
@@ -123,9 +123,13 @@ def bulk_import(
     max_off_heap: str = "2g",
     timeout: float = 3600.0,
 ) -> ImportReport:
-    """Replace ``database`` of ``server`` by the graph of ``batch``, via the offline importer.
+    """Replace ``database`` of ``server`` by the graph of ``batches``, via the offline importer.
 
-    Writes the CSV files into the instance's import directory, stops the server if it
+    ``batches`` may be one batch or an iterable consumed one batch at a time (e.g. one per
+    record kind, so that a province never sits in memory whole): a label's nodes come in
+    one batch, except key-only nodes (addresses, phones, e-mails), which may recur; a
+    relationship's ends come in the same or an earlier batch. Writes the CSV files into
+    the instance's import directory, stops the server if it
     runs (``report.stopped_server``), runs ``neo4j-admin database import full
     --overwrite-destination``, starts the server, creates the uniqueness constraints
     (:meth:`Neo4jStore.ensure_schema`) and sets empty arrays. The CSV files are removed
@@ -141,7 +145,10 @@ def bulk_import(
     try:
         # The files first: a batch that cannot be imported fails before the server stops.
         step = time.perf_counter()
-        files = _write_files(batch, directory, report)
+        files = _Files()
+        writer = _CsvWriter(directory, files, report)
+        for batch in [batches] if isinstance(batches, GraphBatch) else batches:
+            writer.add(batch)
         report.csv_bytes = sum(path.stat().st_size for path in directory.iterdir())
         report.seconds["csv"] = time.perf_counter() - step
         _info(
@@ -204,112 +211,120 @@ def bulk_import(
 # ---------------------------------------------------------------------- CSV files
 
 
-def _write_files(batch: GraphBatch, directory: Path, report: ImportReport) -> _Files:
-    files = _Files()
-    node_keys: dict[str, pa.Array] = {}
-    for label, rows in batch.nodes.items():
+class _CsvWriter:
+    """Appends each batch's nodes and relationships as CSV files, with importer arguments."""
+
+    def __init__(self, directory: Path, files: _Files, report: ImportReport) -> None:
+        self.directory, self.files, self.report = directory, files, report
+        self.node_keys: dict[str, list[pa.Array]] = {}
+        self.parts = 0
+
+    def _stem(self, name: str) -> Path:
+        self.parts += 1
+        return self.directory / f"{self.parts:03d}-{name}"
+
+    def _known(self, label: str) -> pa.Array:
+        keys = self.node_keys.get(label, [])
+        if len(keys) > 1:
+            self.node_keys[label] = keys = [pa.concat_arrays(keys)]
+        return keys[0] if keys else pa.array([], pa.string())
+
+    def add(self, batch: GraphBatch) -> None:
+        for label, frame in batch.nodes.items():
+            self._add_nodes(label, frame)
+        for spec, frame in batch.relationships.items():
+            self._add_relationships(spec, frame)
+
+    def _add_nodes(self, label: str, frame: pd.DataFrame) -> None:
         node = NODES[label]
-        table = _node_table(label, rows)
+        table = _node_table(label, frame)
         if table is None:
-            continue
+            return
         table, folded = _last_of_each(table, [node.key])
-        report.folded_rows += folded
-        node_keys[label] = table[node.key].combine_chunks()
+        self.report.folded_rows += folded
+        if label in self.node_keys:
+            if table.num_columns > 1:
+                raise BulkImportError(f"{label} nodes with properties came in two batches")
+            table = table.filter(pc.invert(pc.is_in(table[node.key], value_set=self._known(label))))
+            if not len(table):
+                return
+        self.node_keys.setdefault(label, []).append(table[node.key].combine_chunks())
         header = [f"{node.key}:ID({label})"]
         header += [_header(name, table[name].type) for name in table.column_names[1:]]
         labels = ":".join((label, *node.extra_labels))
-        _write_csv(table, header, directory / f"nodes-{label}", files, label)
-        files.arguments.append(
-            f"--nodes={labels}={directory / f'nodes-{label}.header.csv'},"
-            f"{directory / f'nodes-{label}.csv'}"
-        )
-        report.nodes[label] = len(table)
-    for number, (spec, rows) in enumerate(batch.relationships.items()):
-        table = _relationship_table(spec, rows)
+        stem = self._stem(f"nodes-{label}")
+        _write_csv(table, header, stem, self.files, label)
+        self.files.arguments.append(
+            f"--nodes={labels}={stem}.header.csv,{stem}.csv")
+        self.report.nodes[label] = self.report.nodes.get(label, 0) + len(table)
+
+    def _add_relationships(self, spec: RelSpec, frame: pd.DataFrame) -> None:
+        table = _relationship_table(spec, frame)
         if table is None:
-            continue
-        empty = pa.array([], pa.string())
+            return
         present = pc.and_(
-            pc.is_in(table["start"], value_set=node_keys.get(spec.start, empty)),
-            pc.is_in(table["end"], value_set=node_keys.get(spec.end, empty)),
+            pc.is_in(table["start"], value_set=self._known(spec.start)),
+            pc.is_in(table["end"], value_set=self._known(spec.end)),
         )
         kept = table.filter(present)
-        report.dropped_relationships += len(table) - len(kept)
+        self.report.dropped_relationships += len(table) - len(kept)
         table, folded = _last_of_each(kept, ["start", "end", "key"])
-        report.folded_rows += folded
+        self.report.folded_rows += folded
         if not len(table):
-            continue
+            return
         header = [f":START_ID({spec.start})", f":END_ID({spec.end})", "key:string"]
         header += [_header(name, table[name].type) for name in table.column_names[3:]]
-        name = f"relationships-{number:02d}-{spec.start}-{spec.type}-{spec.end}"
-        _write_csv(table, header, directory / name, files, spec)
-        files.arguments.append(
-            f"--relationships={spec.type}={directory / f'{name}.header.csv'},"
-            f"{directory / f'{name}.csv'}"
-        )
-        report.relationships[spec.name] = len(table)
-    return files
+        stem = self._stem(f"relationships-{spec.start}-{spec.type}-{spec.end}")
+        _write_csv(table, header, stem, self.files, spec)
+        self.files.arguments.append(
+            f"--relationships={spec.type}={stem}.header.csv,{stem}.csv")
+        self.report.relationships[spec.name] = (
+            self.report.relationships.get(spec.name, 0) + len(table))
 
 
-def _node_table(label: str, rows: Sequence[Row]) -> pa.Table | None:
+def _node_table(label: str, frame: pd.DataFrame) -> pa.Table | None:
     """The label's rows as an Arrow table: the key, then the schema's other properties
     that have a value somewhere (as ``MemoryStore`` keeps them)."""
-    if not rows:
+    if frame.empty:
         return None
     spec = NODES[label]
-    structs = _struct_array(rows, label)
-    names = {field.name for field in structs.type}
-    if spec.key not in names:
+    if spec.key not in frame.columns:
         raise BulkImportError(f"{label} rows have no {spec.key}")
+    table = _arrow(frame, label)
     columns = [spec.key] + [
         name for name in spec.properties
-        if name != spec.key and name in names and structs.type.field(name).type != pa.null()
+        if name != spec.key and name in table.column_names and table[name].type != pa.null()
     ]  # fmt: skip
-    children = dict(zip(_names_in_order(structs), structs.flatten(), strict=True))
-    table = pa.table({name: _typed(children[name]) for name in columns})
+    table = pa.table({name: _typed(table[name].combine_chunks()) for name in columns})
     keys = table[spec.key]
     if not _is_string(keys.type) or keys.null_count:
         raise BulkImportError(f"{label}.{spec.key} must be a string in every row")
     return table
 
 
-def _relationship_table(spec: RelSpec, rows: Sequence[Row]) -> pa.Table | None:
+def _relationship_table(spec: RelSpec, frame: pd.DataFrame) -> pa.Table | None:
     """``start``, ``end``, ``key`` then the spec's properties that have a value somewhere."""
-    if not rows:
+    if frame.empty:
         return None
-    structs = _struct_array(rows, spec.name)
-    fields = {field.name: field.type for field in structs.type}
+    table = _arrow(frame, spec.name)
     for name in ("start", "end", "key"):
-        if name not in fields or not _is_string(fields[name]):
+        if name not in table.column_names or not _is_string(table[name].type):
             raise BulkImportError(f"{spec.name} rows need string {name!r} values")
-    children = dict(zip(_names_in_order(structs), structs.flatten(), strict=True))
-    columns: dict[str, pa.Array] = {name: children[name] for name in ("start", "end", "key")}
-    if columns["key"].null_count:
+    if table["key"].null_count:
         raise BulkImportError(f"{spec.name} rows need a key (an empty string for none)")
-    props = children.get("props")
-    if props is not None and pa.types.is_struct(props.type):
-        # flatten() applies the parent's nulls: a row whose props are None has none.
-        values = dict(zip(_names_in_order(props), props.flatten(), strict=True))
-        for name in spec.properties:
-            if name in values and values[name].type != pa.null():
-                columns[name] = _typed(values[name])
-    return pa.table(columns)
+    columns = ["start", "end", "key"] + [
+        name for name in spec.properties
+        if name in table.column_names and table[name].type != pa.null()
+    ]  # fmt: skip
+    return pa.table({name: _typed(table[name].combine_chunks()) for name in columns})
 
 
-def _names_in_order(structs: pa.StructArray) -> list[str]:
-    """The field names of a struct array, in the order of ``flatten()``."""
-    return [structs.type.field(index).name for index in range(structs.type.num_fields)]
-
-
-def _struct_array(rows: Sequence[Row], what: str) -> pa.StructArray:
-    # pyarrow infers each field's type over all rows (in C++), the union of their keys.
+def _arrow(frame: pd.DataFrame, what: str) -> pa.Table:
+    # pyarrow infers each column's type from its values (in C++); NaN is missing.
     try:
-        array = pa.array(rows if isinstance(rows, list) else list(rows))
+        return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
         raise BulkImportError(f"{what}: mixed value types in a property ({error})") from error
-    if not isinstance(array, pa.StructArray):
-        raise BulkImportError(f"{what}: rows must be mappings")
-    return array
 
 
 def _typed(column: pa.Array) -> pa.Array:

@@ -1,122 +1,189 @@
 """Writing a validated delivery into a graph store.
 
-The delivery's records become node and relationship rows (persons keyed by a keyed hash
-of their identity number, contacts as shared nodes), written label by label in the order
-that makes every relationship's ends exist first.
+The delivery's frames become node and relationship frames (persons keyed by a keyed hash
+of their identity number, contacts as shared nodes), column by column: per distinct value
+where a value needs Python (hashing, masking, normalising), never per row. They are
+written label by label in the order that makes every relationship's ends exist first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from graph import schema
-from graph.schema import RelSpec
-from graph.store import GraphStore, Row, relationship_key
-from ingestion.identifiers import hash_person_id, mask_id_number
+from graph.schema import NODES, RelSpec
+from graph.store import GraphStore
+from ingestion.identifiers import PersonPseudonyms, mask_id_number
+from ingestion.models import RECORD_KINDS
 from ingestion.normalise import normalise_email, normalise_phone, normalise_text
 from ingestion.validate import Delivery
+
+REGISTERED = "registered"  # key of the link from an enterprise row's own address/phone/email
+LISTED = "contact"  # key of a link from a contacts record
+RELATIONSHIP_ID = ["start", "end", "key"]
 
 
 @dataclass
 class GraphBatch:
-    """Rows to write: nodes per label, relationships per spec (in writing order)."""
+    """Frames to write: nodes per label, relationships per spec (in writing order).
 
-    nodes: dict[str, list[Row]] = field(default_factory=dict)
-    relationships: dict[RelSpec, list[Row]] = field(default_factory=dict)
+    A node frame has the label's schema properties as columns; a relationship frame has
+    ``start``, ``end``, ``key`` (see :func:`graph.store.relationship_key`) and the spec's
+    properties. Missing values are None.
+    """
+
+    nodes: dict[str, pd.DataFrame] = field(default_factory=dict)
+    relationships: dict[RelSpec, pd.DataFrame] = field(default_factory=dict)
     # Registered contacts are replaced, not added to, when an enterprise row comes again.
     replaced: dict[RelSpec, list[str]] = field(default_factory=dict)
 
     def size(self) -> int:
         return sum(map(len, self.nodes.values())) + sum(map(len, self.relationships.values()))
 
+    @classmethod
+    def concat(cls, batches: Iterable[GraphBatch]) -> GraphBatch:
+        """One batch of several, rows in order (later rows of an identity still win)."""
+        parts = list(batches)
+        joined = cls()
+        for part in parts:
+            for label, frame in part.nodes.items():
+                joined.nodes.setdefault(label, frame.iloc[:0])
+            for spec, frame in part.relationships.items():
+                joined.relationships.setdefault(spec, frame.iloc[:0])
+            for spec, starts in part.replaced.items():
+                joined.replaced.setdefault(spec, []).extend(starts)
+        for label in joined.nodes:
+            joined.nodes[label] = pd.concat(
+                [part.nodes[label] for part in parts if label in part.nodes], ignore_index=True)
+        for spec in joined.relationships:
+            joined.relationships[spec] = pd.concat(
+                [part.relationships[spec] for part in parts if spec in part.relationships],
+                ignore_index=True)
+        return joined
 
-def _rel(start: str, end: str, key: str = "", **props: Any) -> Row:
-    return {"start": start, "end": end, "key": key, "props": props}
+
+def mapped(values: pd.Series, function: Callable[[str], str | None]) -> pd.Series:
+    """``function`` over each distinct non-missing value (None stays None)."""
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    results = np.empty(len(distinct) + 1, dtype=object)  # the last one for missing (-1)
+    results[:-1] = [function(value) for value in distinct]
+    return pd.Series(results[codes], index=values.index, dtype=object)
 
 
-REGISTERED = "registered"  # key of the link from an enterprise row's own address/phone/email
-LISTED = "contact"  # key of a link from a contacts record
+def relationships(start: pd.Series, end: pd.Series, key: pd.Series | str = "",
+                  **props: pd.Series) -> pd.DataFrame:
+    """A relationship frame from columns of equal length."""
+    size = len(start)
+    columns = {"start": start, "end": end,
+               "key": key if isinstance(key, pd.Series) else np.full(size, key, dtype=object),
+               **props}
+    # dtype=object: pandas would otherwise turn string columns into Arrow strings, only to
+    # be turned back by the stores.
+    return pd.DataFrame({name: np.asarray(column, dtype=object) for name, column in
+                         columns.items()}, dtype=object)
 
 
-def _contact_rows(
-    values: Iterable[tuple[str, str | None, str]], normalise: Callable[[str], str], key: str
-) -> tuple[list[Row], list[Row]]:
-    nodes: dict[str, Row] = {}
-    links: dict[tuple[str, str, str], Row] = {}
-    for uscc, raw, link_key in values:
-        if not raw or not (value := normalise(raw)):
-            continue
-        nodes.setdefault(value, {key: value})
-        links.setdefault((uscc, value, link_key), _rel(uscc, value, link_key))
-    return list(nodes.values()), list(links.values())
+def relationship_keys(*parts: pd.Series) -> pd.Series:
+    """:func:`graph.store.relationship_key` of each row's parts: ``str`` joined by ``|``."""
+    texts = [mapped(part, str).fillna("") for part in parts]
+    joined = texts[0]
+    for text in texts[1:]:
+        joined = joined + "|" + text
+    return joined.astype(object)
 
 
-def delivery_to_batch(delivery: Delivery, person_key: bytes) -> GraphBatch:
-    """Turn validated records into graph rows; raw identity numbers stop here."""
+def _contacts(
+    pairs: list[tuple[pd.Series, pd.Series, str]], normalise: Callable[[str], str], key: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Contact nodes (one per normalised value) and links from (uscc, raw value, link key)."""
+    links = []
+    for usccs, raw, link_key in pairs:
+        value = mapped(raw, lambda text: normalise(text) or None)
+        present = value.notna().to_numpy()
+        links.append(relationships(usccs[present], value[present], link_key))
+    joined = pd.concat(links, ignore_index=True).drop_duplicates(RELATIONSHIP_ID)
+    nodes = pd.DataFrame({key: pd.unique(joined["end"])}, dtype=object)
+    return nodes, joined.reset_index(drop=True)
+
+
+def delivery_to_batch(delivery: Delivery, pseudonyms: PersonPseudonyms) -> GraphBatch:
+    """Turn validated frames into graph frames; raw identity numbers stop here."""
     batch = GraphBatch()
+    frames = delivery.frames
 
-    def person_id(id_number: str) -> str:
-        return hash_person_id(id_number, person_key)
+    def frame(kind: str) -> pd.DataFrame:
+        empty = pd.DataFrame(columns=list(RECORD_KINDS[kind].model_fields), dtype=object)
+        return frames.get(kind, empty)
 
-    batch.nodes["Enterprise"] = [e.model_dump() for e in delivery.enterprises]
-    batch.nodes["Person"] = [
-        {"person_id": person_id(p.id_number), "name": p.name,
-         "id_masked": mask_id_number(p.id_number)}
-        for p in delivery.people
-    ]
-    extra_contacts: dict[str, list[tuple[str, str | None, str]]] = {
-        "address": [], "phone": [], "email": []}
-    for contact in delivery.contacts:
-        extra_contacts[contact.kind].append((contact.uscc, contact.value, LISTED))
-    for spec, link_spec, attribute, normalise in (
+    def person_ids(numbers: pd.Series) -> pd.Series:
+        return mapped(numbers, pseudonyms)
+
+    enterprises, people = frame("enterprises"), frame("people")
+    if "enterprises" in frames:
+        batch.nodes["Enterprise"] = enterprises.reset_index(drop=True)
+    if "people" in frames:
+        batch.nodes["Person"] = pd.DataFrame({
+            "person_id": person_ids(people["id_number"]).to_numpy(),
+            "name": people["name"].to_numpy(),
+            "id_masked": mapped(people["id_number"], mask_id_number).to_numpy(),
+        }, dtype=object)
+    contacts = frame("contacts")
+    for node, link, attribute, normalise in (
         (schema.ADDRESS, schema.REGISTERED_AT, "address", normalise_text),
         (schema.PHONE, schema.HAS_PHONE, "phone", normalise_phone),
         (schema.EMAIL, schema.HAS_EMAIL, "email", normalise_email),
     ):
-        registered = ((e.uscc, getattr(e, attribute), REGISTERED) for e in delivery.enterprises)
-        nodes, links = _contact_rows(
-            [*registered, *extra_contacts[attribute]], normalise, spec.key)
-        batch.nodes[spec.label] = nodes
-        batch.relationships[link_spec] = links
-        batch.replaced[link_spec] = [e.uscc for e in delivery.enterprises]
-    for kind, events in delivery.events.items():
-        batch.nodes[schema.EVENT_NODES[kind].label] = [event.model_dump() for event in events]
-        batch.relationships[schema.HAS_EVENT[kind]] = [
-            _rel(event.uscc, event.event_id) for event in events
-        ]
-
-    person_shares, enterprise_shares = [], []
-    for holding in delivery.shareholdings:
-        props = holding.model_dump(include=set(schema.PERSON_HOLDS_SHARES.properties))
-        if holding.holder_kind == "person":
-            person_shares.append(_rel(person_id(holding.holder_id), holding.enterprise_uscc,
-                                      relationship_key(holding.since), **props))
-        else:
-            enterprise_shares.append(_rel(holding.holder_id, holding.enterprise_uscc,
-                                          relationship_key(holding.since), **props))
-    batch.relationships[schema.PERSON_HOLDS_SHARES] = person_shares
-    batch.relationships[schema.ENTERPRISE_HOLDS_SHARES] = enterprise_shares
-    batch.relationships[schema.LEGAL_REP_OF] = [
-        _rel(person_id(rep.id_number), rep.enterprise_uscc, relationship_key(rep.since),
-             since=rep.since, until=rep.until)
-        for rep in delivery.legal_reps
-    ]
-    batch.relationships[schema.OFFICER_OF] = [
-        _rel(person_id(officer.id_number), officer.enterprise_uscc,
-             relationship_key(officer.role, officer.since),
-             role=officer.role, since=officer.since, until=officer.until)
-        for officer in delivery.officers
-    ]
-    batch.relationships[schema.BRANCH_OF] = [
-        _rel(branch.branch_uscc, branch.parent_uscc) for branch in delivery.branches
-    ]
+        if "enterprises" not in frames and "contacts" not in frames:
+            continue
+        listed = contacts.loc[contacts["kind"] == attribute]
+        batch.nodes[node.label], batch.relationships[link] = _contacts(
+            [(enterprises["uscc"], enterprises[attribute], REGISTERED),
+             (listed["uscc"], listed["value"], LISTED)], normalise, node.key)
+        batch.replaced[link] = enterprises["uscc"].tolist()
+    for kind, event_frame in frames.items():
+        if kind in schema.EVENT_NODES:
+            batch.nodes[schema.EVENT_NODES[kind].label] = event_frame.reset_index(drop=True)
+            batch.relationships[schema.HAS_EVENT[kind]] = relationships(
+                event_frame["uscc"], event_frame["event_id"])
+    if "shareholdings" in frames:
+        holdings = frames["shareholdings"]
+        props = {name: holdings[name] for name in schema.PERSON_HOLDS_SHARES.properties}
+        key = relationship_keys(holdings["since"])
+        person = (holdings["holder_kind"] == "person").to_numpy()
+        holders = holdings["holder_id"]
+        batch.relationships[schema.PERSON_HOLDS_SHARES] = relationships(
+            person_ids(holders[person]), holdings["enterprise_uscc"][person], key[person],
+            **{name: column[person] for name, column in props.items()})
+        batch.relationships[schema.ENTERPRISE_HOLDS_SHARES] = relationships(
+            holders[~person], holdings["enterprise_uscc"][~person], key[~person],
+            **{name: column[~person] for name, column in props.items()})
+    if "legal_reps" in frames:
+        reps = frames["legal_reps"]
+        batch.relationships[schema.LEGAL_REP_OF] = relationships(
+            person_ids(reps["id_number"]), reps["enterprise_uscc"],
+            relationship_keys(reps["since"]), since=reps["since"], until=reps["until"])
+    if "officers" in frames:
+        officers = frames["officers"]
+        batch.relationships[schema.OFFICER_OF] = relationships(
+            person_ids(officers["id_number"]), officers["enterprise_uscc"],
+            relationship_keys(officers["role"], officers["since"]),
+            role=officers["role"], since=officers["since"], until=officers["until"])
+    if "branches" in frames:
+        branches = frames["branches"]
+        batch.relationships[schema.BRANCH_OF] = relationships(
+            branches["branch_uscc"], branches["parent_uscc"])
+    for label, nodes in batch.nodes.items():
+        batch.nodes[label] = nodes[list(NODES[label].properties)]
     return batch
 
 
 def write_batch(
-    store: GraphStore, batch: GraphBatch, advance: Callable[[int], None] | None = None
+    store: GraphStore, batch: GraphBatch,
+    advance: Callable[[int], None] | None = None,
 ) -> None:
     """Write nodes first, then relationships; ``advance(n)`` reports rows written.
 
@@ -128,10 +195,10 @@ def write_batch(
     for spec, starts in batch.replaced.items():
         detached.setdefault(spec.end, set()).update(
             store.delete_relationships(spec, starts, REGISTERED))
-    for label, rows in batch.nodes.items():
-        store.upsert_nodes(label, rows)
+    for label, nodes in batch.nodes.items():
+        store.upsert_nodes(label, nodes)
         if advance:
-            advance(len(rows))
+            advance(len(nodes))
     for spec, rows in batch.relationships.items():
         store.upsert_relationships(spec, rows)
         if advance:

@@ -15,12 +15,14 @@ from collections.abc import Collection, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from graph.schema import NODES, RelSpec
-from graph.store import Row, node_frame, relationship_frame
+from graph.store import node_frame, relationship_frame
 
-_FORMAT = "riskgraph-memory-store/3"
+_FORMAT = "riskgraph-memory-store/4"
 _REL_ID = ["start", "end", "key"]
 
 
@@ -29,42 +31,77 @@ class _Rows:
 
     New rows are appended as chunks; the table is rebuilt only when an upsert replaces
     existing identities or somebody reads it, so monthly deliveries that mostly add rows
-    do not copy a province's tables each time.
+    do not copy a province's tables each time. ``ids`` holds each row's index value: the
+    natural key of a node, a 64-bit hash of a relationship's (start, end, key) (a Python
+    set of tuples would take gigabytes at province scale); equal hashes are compared
+    exactly before a row is replaced.
     """
 
     def __init__(self) -> None:
         self.chunks: list[pd.DataFrame] = []
         self.ids: set[Hashable] = set()
 
-    def upsert(self, new: pd.DataFrame) -> None:
-        incoming = set(new.index)
-        if incoming & self.ids:
+    def upsert(self, new: pd.DataFrame, identity: list[str]) -> None:
+        incoming = new.index.tolist()
+        if not self.ids.isdisjoint(incoming):
             frame = self.frame()
             assert frame is not None  # there are ids, so there are rows
-            self.chunks = [frame.loc[~frame.index.isin(list(incoming))]]
+            candidates = frame.index.isin(incoming)
+            if candidates.any():
+                existing = pd.MultiIndex.from_frame(frame.loc[candidates, identity])
+                replaced = existing.isin(pd.MultiIndex.from_frame(new[identity]))
+                candidates[candidates] = replaced
+            self.chunks = [frame.loc[~candidates]]
         self.chunks.append(new)
-        self.ids |= incoming
+        self.ids.update(incoming)
 
     def frame(self) -> pd.DataFrame | None:
         if len(self.chunks) > 1:
             self.chunks = [pd.concat(self.chunks)]
         return self.chunks[0] if self.chunks else None
 
-    def keep(self, mask: pd.Series) -> pd.DataFrame:
+    def keep(self, mask: npt.NDArray[np.bool_]) -> pd.DataFrame:
         """Keep the rows where ``mask`` (over :meth:`frame`) is true; return the others."""
         frame = self.frame()
         assert frame is not None
         dropped = frame.loc[~mask]
         self.chunks = [frame.loc[mask]]
-        self.ids -= set(dropped.index)
+        self.ids = set(self.chunks[0].index.tolist())
         return dropped
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return sum(map(len, self.chunks))
+
+    def has_keys(self, keys: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+        """Which of ``keys`` are nodes here (node rows only: their index is unique)."""
+        frame = self.frame()
+        if frame is None:
+            return np.zeros(len(keys), dtype=bool)
+        # The index keeps its hash table between calls while the rows do not change.
+        return np.asarray(frame.index.get_indexer(pd.Index(keys, dtype=object)) >= 0)
+
+
+def _strings(values: pd.Series) -> npt.NDArray[np.object_]:
+    """Keys as Python strings in an object array (pandas' Arrow-backed strings make isin()
+    loop in Python, and converting to them and back costs more than the upsert)."""
+    array = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(array, skipna=False) == "string":
+        return array
+    return np.array([str(value) for value in array], dtype=object)
+
+
+def _identity_hashes(frame: pd.DataFrame) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of each row's (start, end, key), from the object arrays themselves
+    (hash_pandas_object would convert them to Arrow strings first)."""
+    combined = np.zeros(len(frame), dtype=np.uint64)
+    for name in _REL_ID:
+        column = pd.util.hash_array(frame[name].to_numpy(dtype=object), categorize=False)
+        combined = combined * np.uint64(0x100000001B3) ^ column
+    return combined
 
 
 class MemoryStore:
-    """Node frames indexed by natural key; relationship frames by ``(start, end, key)``.
+    """Node frames indexed by natural key; relationship frames by an identity hash.
 
     Upserts replace the whole row of an existing key (rows carry every property; a None
     removes it, as Neo4j's ``SET n += row`` does).
@@ -77,31 +114,32 @@ class MemoryStore:
     def ensure_schema(self) -> None:
         """Nothing to create: natural keys are the frames' indexes."""
 
-    def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
-        if not rows:
+    def upsert_nodes(self, label: str, frame: pd.DataFrame) -> int:
+        if frame.empty:
             return 0
         spec = NODES[label]
-        new = pd.DataFrame.from_records(list(rows), columns=list(spec.properties))
-        new = new.astype(object).drop_duplicates(spec.key, keep="last")
-        # Object dtype on purpose: isin() on pandas' Arrow-backed strings loops in Python.
-        new.index = pd.Index(new[spec.key].astype(str).to_numpy(dtype=object), dtype=object)
-        self._nodes[label].upsert(new)
-        return len(rows)
+        new = frame.reindex(columns=list(spec.properties)).astype(object)
+        new[spec.key] = pd.Series(_strings(new[spec.key]), index=new.index, dtype=object)
+        new = new.drop_duplicates(spec.key, keep="last")
+        new.index = pd.Index(new[spec.key].to_numpy(), dtype=object)
+        self._nodes[label].upsert(new, [spec.key])
+        return len(frame)
 
-    def upsert_relationships(self, spec: RelSpec, rows: Sequence[Row]) -> int:
-        if not rows:
+    def upsert_relationships(self, spec: RelSpec, frame: pd.DataFrame) -> int:
+        if frame.empty:
             return 0
-        ids = pd.DataFrame.from_records(
-            [(str(r["start"]), str(r["end"]), str(r["key"])) for r in rows], columns=_REL_ID
-        ).astype(object)
-        props = pd.DataFrame.from_records(
-            [r.get("props") or {} for r in rows], columns=list(spec.properties))
-        new = pd.concat([ids, props.astype(object)], axis=1)
-        exists = ids["start"].isin(self._nodes[spec.start].ids) & ids["end"].isin(
-            self._nodes[spec.end].ids)
-        new = new.loc[exists].drop_duplicates(_REL_ID, keep="last")
-        new.index = pd.MultiIndex.from_frame(new[_REL_ID])
-        self._relationships[spec].upsert(new)
+        new = frame.reindex(columns=[*_REL_ID, *spec.properties]).astype(object)
+        for name in _REL_ID:
+            new[name] = pd.Series(_strings(new[name]), index=new.index, dtype=object)
+        exists = self._nodes[spec.start].has_keys(new["start"].to_numpy()) & self._nodes[
+            spec.end].has_keys(new["end"].to_numpy())
+        new = new.loc[exists]
+        hashes = _identity_hashes(new)
+        if pd.Index(hashes).has_duplicates:  # rare: a delivery repeating a relationship
+            keep = ~new.duplicated(_REL_ID, keep="last").to_numpy()
+            new, hashes = new.loc[keep], hashes[keep]
+        new.index = pd.Index(hashes, dtype=np.uint64)
+        self._relationships[spec].upsert(new, _REL_ID)
         return int(exists.sum())
 
     def delete_relationships(self, spec: RelSpec, starts: Sequence[str], key: str) -> set[str]:
@@ -109,7 +147,7 @@ class MemoryStore:
         frame = rows.frame()
         if frame is None or not len(starts):
             return set()
-        doomed = frame["start"].isin(set(starts)) & (frame["key"] == key)
+        doomed = frame["start"].isin(set(starts)).to_numpy() & (frame["key"] == key).to_numpy()
         return set(rows.keep(~doomed)["end"])
 
     def delete_orphans(self, label: str, keys: Collection[str]) -> int:
@@ -123,7 +161,7 @@ class MemoryStore:
             if table is not None:
                 linked.update(table["start" if spec.start == label else "end"])
         orphans = frame.index.isin(list(set(keys) - linked))
-        return len(nodes.keep(pd.Series(~orphans, index=frame.index)))
+        return len(nodes.keep(~orphans))
 
     def keys(self, label: str) -> set[str]:
         """All natural-key values of ``label``."""

@@ -28,8 +28,7 @@ between them is a transient error that the driver's managed transaction retries.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from operator import itemgetter
 from typing import Any
@@ -39,7 +38,7 @@ import neo4j.time
 import pandas as pd
 
 from graph.schema import NODES, RELATIONSHIP_TYPES, RelSpec
-from graph.store import Row, node_frame, relationship_frame
+from graph.store import node_frame, relationship_frame
 
 
 class Neo4jStore:
@@ -91,48 +90,35 @@ class Neo4jStore:
             )
         self._schema_ready = True
 
-    def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
-        if not rows:
+    def upsert_nodes(self, label: str, frame: pd.DataFrame) -> int:
+        if frame.empty:
             return 0
         spec = NODES[label]
-        names = _uniform_names(rows)
-        if names is None or spec.key not in names:
-            # Rows with differing or unusual property names: the general map form.
-            extra = "".join(f" SET n:{name}" for name in spec.extra_labels)
-            query = (
-                f"UNWIND $rows AS row MERGE (n:{label} {{{spec.key}: row.{spec.key}}})"
-                f" SET n += row{extra}"
-            )
-            maps = [dict(row) for row in rows]
-            self._execute(query, self._partitioned(maps, lambda row: row[spec.key]), False)
-            return len(rows)
-        columns = (spec.key, *(name for name in names if name != spec.key))
-        sets = "".join(
-            f", n.`{name}` = row[{index}]" for index, name in enumerate(columns) if index
-        )[1:]
-        set_clause = f" SET{sets}" if sets else ""
+        columns = (spec.key, *(name for name in spec.properties if name != spec.key))
+        rows = _plain_rows(frame.reindex(columns=list(columns)))
+        sets = ", ".join(f"n.`{name}` = row[{index}]" for index, name in enumerate(columns)
+                         if index)
+        set_clause = f" SET {sets}" if sets else ""
+        if frame[spec.key].isna().any():
+            raise ValueError(f"{label} row without {spec.key}")
         if self._label_is_empty(label):
             # Nothing to merge with: CREATE skips the locking index seek per row. Every row
-            # has the same properties, so the last row of a key is what successive
-            # `SET n += row` would leave.
-            latest = {row[spec.key]: row for row in rows}
-            if None in latest:
-                raise ValueError(f"{label} row without {spec.key}")
+            # sets every property, so the last row of a key is what successive upserts
+            # would leave.
+            latest = list({row[0]: row for row in rows}.values())
             labels = ":".join((label, *spec.extra_labels))
             query = f"UNWIND $rows AS row CREATE (n:{labels} {{{spec.key}: row[0]}}){set_clause}"
-            values = _tuples(latest.values(), columns)
-            self._execute(query, self._partitioned(values, None), False)
+            self._execute(query, self._partitioned(latest, None), False)
         else:
             extra = "".join(f" SET n:{name}" for name in spec.extra_labels)
             query = (
                 f"UNWIND $rows AS row MERGE (n:{label} {{{spec.key}: row[0]}}){set_clause}{extra}"
             )
-            values = _tuples(rows, columns)
-            self._execute(query, self._partitioned(values, _first), False)
+            self._execute(query, self._partitioned(rows, _first), False)
         return len(rows)
 
-    def upsert_relationships(self, spec: RelSpec, rows: Sequence[Row]) -> int:
-        if not rows:
+    def upsert_relationships(self, spec: RelSpec, frame: pd.DataFrame) -> int:
+        if frame.empty:
             return 0
         start_key, end_key = NODES[spec.start].key, NODES[spec.end].key
         match = (
@@ -140,50 +126,32 @@ class Neo4jStore:
             f"MATCH (a:{spec.start} {{{start_key}: row[0]}}) "
             f"MATCH (b:{spec.end} {{{end_key}: row[1]}}) "
         )
-        names = _uniform_names([row.get("props") or {} for row in rows])
-        if names is None:
-            query = match + (
-                f"MERGE (a)-[r:{spec.type} {{key: row[2]}}]->(b) "
-                f"SET r += row[3] RETURN count(r) AS written"
-            )
-            general = [
-                (row["start"], row["end"], row["key"], dict(row.get("props") or {}))
-                for row in rows
-            ]
-            return self._execute(query, self._partitioned(general, self._hub(general)), True)
-        sets = "".join(f", r.`{name}` = row[{3 + index}]" for index, name in enumerate(names))
-        set_clause = f"SET{sets[1:]} " if sets else ""
-        get_props = _getter(names)
+        names = spec.properties
+        rows = _plain_rows(frame.reindex(columns=["start", "end", "key", *names]))
+        sets = ", ".join(f"r.`{name}` = row[{3 + index}]" for index, name in enumerate(names))
+        set_clause = f"SET {sets} " if sets else ""
         if self._relationships_absent(spec):
             # A fresh type between these labels: CREATE instead of MERGE (no expand over the
             # nodes' relationships). Repeated identities are folded first, the last row
-            # winning as successive `SET r += props` would, and counted as written once per
-            # row, like MERGE does.
-            latest: dict[tuple[Any, Any, Any], Row] = {}
+            # winning, and counted as written once per row, like MERGE does.
+            latest: dict[tuple[Any, Any, Any], list[Any]] = {}
             repeats: dict[tuple[Any, Any, Any], int] = {}
             for row in rows:
-                identity = (row["start"], row["end"], row["key"])
+                identity = (row[0], row[1], row[2])
                 if identity in latest:
                     repeats[identity] = repeats.get(identity, 1) + 1
                 latest[identity] = row
-            fresh = [
-                (*identity, *get_props(row.get("props") or {}), repeats.get(identity, 1))
-                for identity, row in latest.items()
-            ]
+            fresh = [[*row, repeats.get(identity, 1)] for identity, row in latest.items()]
             query = match + (
                 f"CREATE (a)-[r:{spec.type} {{key: row[2]}}]->(b) {set_clause}"
                 f"RETURN sum(row[{3 + len(names)}]) AS written"
             )
             return self._execute(query, self._partitioned(fresh, self._hub(fresh)), True)
-        values = [
-            (row["start"], row["end"], row["key"], *get_props(row.get("props") or {}))
-            for row in rows
-        ]
         query = match + (
             f"MERGE (a)-[r:{spec.type} {{key: row[2]}}]->(b) {set_clause}"
             f"RETURN count(r) AS written"
         )
-        return self._execute(query, self._partitioned(values, self._hub(values)), True)
+        return self._execute(query, self._partitioned(rows, self._hub(rows)), True)
 
     def _label_is_empty(self, label: str) -> bool:
         # Answered from the counts store, not by scanning.
@@ -334,44 +302,13 @@ def _native(props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _uniform_names(rows: Sequence[Row]) -> tuple[str, ...] | None:
-    """The property names every row has, if all rows have the same plain names, else None.
-
-    Then the statement sets each property by name (``SET n.a = row[1], ...``) instead of
-    ``SET n += row``: a map of unknown keys makes the planner add an Eager operator (it
-    cannot rule out a write to the key it matched on), which holds the whole batch in
-    memory before writing. Setting every name a row has, None removing, is what ``+=``
-    does with that row.
-    """
-    names = tuple(rows[0].keys())
-    first = rows[0].keys()
-    if not all(isinstance(name, str) and _NAME.fullmatch(name) for name in names):
-        return None
-    if not all(row.keys() == first for row in rows):
-        return None
-    return names
-
-
-def _getter(names: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
-    """``row -> (row[name] for name in names)`` as a tuple, at C speed for several names."""
-    if len(names) > 1:
-        return itemgetter(*names)
-    if len(names) == 1:
-        (name,) = names
-        return lambda row: (row[name],)
-    return lambda row: ()
-
-
-def _tuples(rows: Iterable[Row], columns: Sequence[str]) -> list[Any]:
-    """Rows as positional lists (smaller on the wire than maps, and no Eager)."""
-    return list(map(_getter(columns), rows))
+def _plain_rows(frame: pd.DataFrame) -> list[list[Any]]:
+    """Rows as positional lists of plain values (smaller on the wire than maps, and no
+    Eager plan); a missing value (None or NaN) is None, which removes the property."""
+    values = frame.astype(object)
+    return values.where(values.notna(), None).to_numpy(dtype=object).tolist()
 
 
 def _first(row: Sequence[Any]) -> Hashable:
     value: Hashable = row[0]
     return value
-
-

@@ -24,11 +24,14 @@ class GraphStore(Protocol):
     def ensure_schema(self) -> None:
         """Create uniqueness constraints / indexes on natural keys (idempotent)."""
 
-    def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
-        """Merge nodes on their natural key; a None property removes it. Returns rows written."""
+    def upsert_nodes(self, label: str, frame: pd.DataFrame) -> int:
+        """Merge nodes on their natural key, one per row of ``frame`` (columns: the label's
+        schema properties; a missing one, None or NaN, removes it; the last row of a
+        repeated key wins). Returns rows written."""
 
-    def upsert_relationships(self, spec: RelSpec, rows: Sequence[Row]) -> int:
-        """Merge relationships given as ``{start, end, key, props}`` rows.
+    def upsert_relationships(self, spec: RelSpec, frame: pd.DataFrame) -> int:
+        """Merge relationships, one per row of ``frame`` (columns ``start``, ``end``,
+        ``key`` and the spec's properties).
 
         Rows whose start or end node does not exist are skipped. Returns rows written.
         """

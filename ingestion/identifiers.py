@@ -27,8 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import operator
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Final
 
 USCC_CHARSET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -57,6 +57,7 @@ _ORG_VALUE: Final = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTU
 ID_WEIGHTS: Final = tuple(pow(2, 17 - i, 11) for i in range(17))
 ID_CHECK_MAP: Final = "10X98765432"
 _DIGITS: Final = frozenset("0123456789")
+_ZERO_WEIGHTED: Final = ord("0") * sum(ID_WEIGHTS)
 _EARLIEST_BIRTH: Final = dt.date(1800, 1, 1)
 
 
@@ -203,9 +204,10 @@ def is_valid_legacy_regno(code: str) -> bool:
 
 def gb11643_check_char(first17: str) -> str:
     """Check character of an 18-character resident identity number from its first 17 digits."""
-    if len(first17) != 17 or not set(first17) <= _DIGITS:
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError(f"identity number prefix {first17!r} must be 17 digits")
-    total = sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True))
+    # ASCII codes minus '0' times the weights: no int() per character (hashing IDs is hot).
+    total = sum(map(operator.mul, first17.encode("ascii"), ID_WEIGHTS)) - _ZERO_WEIGHTED
     return ID_CHECK_MAP[total % 11]
 
 
@@ -227,7 +229,8 @@ def validate_id_number(code: str, *, today: dt.date | None = None) -> str:
     """
     if len(code) != 18:
         raise ValueError(f"identity number must have 18 characters, has {len(code)}")
-    if not set(code[:17]) <= _DIGITS or code[17] not in "0123456789X":
+    first17 = code[:17]
+    if not (first17.isascii() and first17.isdigit()) or code[17] not in "0123456789X":
         raise ValueError("identity number must be 17 digits then a digit or 'X'")
     problem = _birth_date_problem(code[6:14], today or dt.date.today())
     if problem is not None:
@@ -255,15 +258,27 @@ def hash_person_id(id_number: str, key: bytes) -> str:
     """
     if not key:
         raise ValueError("hash_person_id needs a non-empty key")
-    return _person_digest(normalise_code(id_number), key)
-
-
-@lru_cache(maxsize=1 << 20)
-def _person_digest(number: str, key: bytes) -> str:
-    # Cached: one person is referenced by several records of a delivery (holdings, legal
-    # representative, officer roles), and validating plus hashing dominated ingestion.
+    number = normalise_code(id_number)
     validate_id_number(number)
     return hmac.new(key, number.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+class PersonPseudonyms:
+    """:func:`hash_person_id` under one key, remembered: a person recurs across a
+    delivery's records (holdings, legal representative, officer roles), and validating
+    plus hashing each occurrence dominated ingestion."""
+
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise ValueError("PersonPseudonyms needs a non-empty key")
+        self.key = key
+        self._known: dict[str, str] = {}
+
+    def __call__(self, id_number: str) -> str:
+        pseudonym = self._known.get(id_number)
+        if pseudonym is None:
+            pseudonym = self._known[id_number] = hash_person_id(id_number, self.key)
+        return pseudonym
 
 
 def mask_id_number(id_number: str) -> str:

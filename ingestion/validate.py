@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pydantic import ValidationError
 
@@ -20,15 +21,7 @@ from ingestion.identifiers import mask_id_number
 from ingestion.models import (
     EVENT_MODELS,
     RECORD_KINDS,
-    Branch,
-    Contact,
-    Enterprise,
-    Event,
-    LegalRepresentative,
-    Officer,
-    PersonInput,
     Record,
-    Shareholding,
 )
 
 R = TypeVar("R", bound=Record)
@@ -53,24 +46,39 @@ class QuarantineEntry:
 
 @dataclass
 class Delivery:
-    """Validated records of one delivery, ready for the graph, and what was quarantined."""
+    """Validated records of one delivery, ready for the graph, and what was quarantined.
 
-    enterprises: list[Enterprise] = field(default_factory=list)
-    people: list[PersonInput] = field(default_factory=list)
-    shareholdings: list[Shareholding] = field(default_factory=list)
-    legal_reps: list[LegalRepresentative] = field(default_factory=list)
-    officers: list[Officer] = field(default_factory=list)
-    branches: list[Branch] = field(default_factory=list)
-    contacts: list[Contact] = field(default_factory=list)
-    events: dict[str, list[Event]] = field(default_factory=dict)
+    One frame per record kind, in load order, holding what the records' ``model_dump()``
+    holds (``object`` columns of plain Python values, None for missing; see
+    :mod:`ingestion.columnar`): a province never becomes one Python object per record.
+    """
+
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     quarantine: list[QuarantineEntry] = field(default_factory=list)
 
+    @classmethod
+    def of_records(cls, records: Mapping[str, Sequence[Record]]) -> Delivery:
+        """A delivery of records that are valid already (built in code, e.g. by tests)."""
+        frames = {}
+        for kind in RECORD_KINDS:
+            if kind in records:
+                fields = list(RECORD_KINDS[kind].model_fields)
+                frames[kind] = pd.DataFrame(
+                    [[getattr(record, name) for name in fields] for record in records[kind]],
+                    columns=fields, dtype=object)
+        return cls(frames)
+
+    def records(self, kind: str) -> list[Record]:
+        """The records of ``kind`` as model objects (built without validating again)."""
+        frame = self.frames.get(kind)
+        if frame is None:
+            return []
+        model = RECORD_KINDS[kind]
+        return [model.model_construct(**{str(name): value for name, value in row.items()})
+                for row in frame.to_dict("records")]
+
     def record_count(self) -> int:
-        return (
-            len(self.enterprises) + len(self.people) + len(self.shareholdings)
-            + len(self.legal_reps) + len(self.officers) + len(self.branches)
-            + len(self.contacts) + sum(len(rows) for rows in self.events.values())
-        )
+        return sum(map(len, self.frames.values()))
 
 
 def _plain(value: Any) -> Any:
@@ -159,14 +167,17 @@ def _origin(origins: Sequence[str] | None, number: int, source: str) -> tuple[st
     return where, int(line)
 
 
-def _first_unknown(*checks: tuple[str, str, set[str]]) -> tuple[str, str] | None:
-    for field_name, value, known in checks:
-        if value not in known:
-            return field_name, value
-    return None
-
-
 SHARE_TOLERANCE = 0.01  # rounding in registry extracts; a total above 101% is an error
+
+# The fields of each kind that must name a known enterprise ("uscc") or person ("person").
+REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "shareholdings": (("holder_id", "holder"), ("enterprise_uscc", "uscc")),
+    "legal_reps": (("id_number", "person"), ("enterprise_uscc", "uscc")),
+    "officers": (("id_number", "person"), ("enterprise_uscc", "uscc")),
+    "branches": (("branch_uscc", "uscc"), ("parent_uscc", "uscc")),
+    "contacts": (("uscc", "uscc"),),
+    **{kind: (("uscc", "uscc"),) for kind in EVENT_MODELS},
+}
 
 
 def validate_frames(
@@ -180,21 +191,20 @@ def validate_frames(
 
     Enterprises and people come first. A relationship, contact or event must point at an
     enterprise or person of this delivery or a known one (``known_enterprises``: USCCs
-    already in the graph; ``known_person(id_number)``: the person is already in the graph);
-    otherwise it is quarantined with its own line. So are all current shareholdings of an
-    enterprise whose delivered current shares total more than 100% (+1% tolerance).
+    already in the graph, best a ``pd.Index``, whose hash table is built once;
+    ``known_person(id_number)``: the person is already in the graph); otherwise it is
+    quarantined with its own line. So are all current shareholdings of an enterprise whose
+    delivered current shares total more than 100% (+1% tolerance).
     """
     unknown = sorted(set(frames) - set(RECORD_KINDS))
     if unknown:
         raise ValueError(f"unknown record kind(s) {unknown}; known: {sorted(RECORD_KINDS)}")
     delivery = Delivery()
-    q = delivery.quarantine
-
-    def rows_of(kind: str, model: type[R], keys: tuple[str, ...],
-                references: ReferenceCheck[R] | None = None) -> list[R]:
+    known: dict[str, _Known] = {}
+    for kind in RECORD_KINDS:
         frame = frames.get(kind)
         if frame is None:
-            return []
+            continue
         where = (list(origins[kind]) if origins
                  else [f"{kind}:{number}" for number in range(1, len(frame) + 1)])
         if kind == "shareholdings" and len(frame):
@@ -202,85 +212,93 @@ def validate_frames(
             for position in over.nonzero()[0].tolist():
                 source, line = _origin(where, position + 1, kind)
                 uscc = frame["enterprise_uscc"].iat[position]
-                q.append(QuarantineEntry(source, line, str(uscc), "ratio",
-                                         f"current shares of {uscc} total more than 100%"))
+                delivery.quarantine.append(QuarantineEntry(
+                    source, line, str(uscc), "ratio",
+                    f"current shares of {uscc} total more than 100%"))
             where = [origin for origin, bad in zip(where, over, strict=True) if not bad]
             frame = frame.loc[~over]
-        return _validated_records(kind, model, frame, keys, q, references, where)
-
-    delivery.enterprises = rows_of("enterprises", Enterprise, ("uscc",))
-    delivery.people = rows_of("people", PersonInput, ("name",))
-    usccs = set(known_enterprises) | {enterprise.uscc for enterprise in delivery.enterprises}
-    persons = {person.id_number for person in delivery.people}
-
-    def person_ok(id_number: str) -> bool:
-        return id_number in persons or (known_person is not None and known_person(id_number))
-
-    def holding_refs(row: Shareholding) -> tuple[str, str] | None:
-        if row.holder_kind == "person" and not person_ok(row.holder_id):
-            return "holder_id", row.holder_id
-        return _first_unknown(
-            *([("holder_id", row.holder_id, usccs)] if row.holder_kind == "enterprise" else []),
-            ("enterprise_uscc", row.enterprise_uscc, usccs))
-
-    def person_refs(row: LegalRepresentative | Officer) -> tuple[str, str] | None:
-        if not person_ok(row.id_number):
-            return "id_number", row.id_number
-        return _first_unknown(("enterprise_uscc", row.enterprise_uscc, usccs))
-
-    def branch_refs(row: Branch) -> tuple[str, str] | None:
-        return _first_unknown(("branch_uscc", row.branch_uscc, usccs),
-                              ("parent_uscc", row.parent_uscc, usccs))
-
-    def uscc_refs(row: Event | Contact) -> tuple[str, str] | None:
-        return _first_unknown(("uscc", row.uscc, usccs))
-
-    delivery.shareholdings = rows_of(
-        "shareholdings", Shareholding, ("holder_id", "enterprise_uscc"), holding_refs)
-    delivery.legal_reps = rows_of(
-        "legal_reps", LegalRepresentative, ("enterprise_uscc",), person_refs)
-    delivery.officers = rows_of("officers", Officer, ("enterprise_uscc",), person_refs)
-    delivery.branches = rows_of("branches", Branch, ("branch_uscc",), branch_refs)
-    delivery.contacts = rows_of("contacts", Contact, ("uscc", "kind"), uscc_refs)
-    for kind, model in EVENT_MODELS.items():
-        if kind in frames:
-            delivery.events[kind] = rows_of(kind, model, ("event_id",), uscc_refs)
+        if kind in REFERENCES and not known:
+            known = {
+                "uscc": _Known(known_enterprises, delivery.frames.get("enterprises"), "uscc"),
+                "person": _Known(known_person, delivery.frames.get("people"), "id_number"),
+            }
+        delivery.frames[kind] = _validated(kind, frame, where, delivery.quarantine, known)
     return delivery
 
 
-def _validated_records(
-    kind: str,
-    model: type[R],
-    frame: pd.DataFrame,
-    key_fields: tuple[str, ...],
-    quarantine: list[QuarantineEntry],
-    references: ReferenceCheck[R] | None,
-    origins: list[str],
-) -> list[R]:
-    """Column-wise validation (same verdicts as ``model``), then the reference check.
+class _Known:
+    """Keys a reference may name: those given (already in the graph) and this delivery's."""
 
-    The rows that pass are built with ``model_construct``: they were checked already.
+    def __init__(self, given: Collection[str] | Callable[[str], bool] | None,
+                 delivered: pd.DataFrame | None, column: str) -> None:
+        self.ask: Callable[[str], bool] | None = None
+        self.given: pd.Index = pd.Index([], dtype=object)
+        if callable(given):
+            self.ask = given
+        elif given is not None:
+            self.given = _unique(given)
+        self.delivered = _unique([] if delivered is None else delivered[column])
+
+    def contains(self, values: pd.Series) -> npt.NDArray[np.bool_]:
+        keys = pd.Index(values, dtype=object)
+        found: npt.NDArray[np.bool_] = np.asarray(self.delivered.get_indexer(keys) >= 0)
+        found |= np.asarray(self.given.get_indexer(keys) >= 0)
+        if self.ask is None or found.all():
+            return found
+        rest = pd.Index(pd.unique(keys[~found].to_numpy()), dtype=object)
+        answers = np.fromiter(map(self.ask, rest), dtype=bool, count=len(rest))
+        where = np.asarray(rest.get_indexer(keys))
+        result: npt.NDArray[np.bool_] = found | ((where >= 0) & answers[where])
+        return result
+
+
+def _unique(keys: Collection[str]) -> pd.Index:
+    """Keys as an object Index without repeats (``get_indexer`` needs unique values)."""
+    index = keys if isinstance(keys, pd.Index) else pd.Index(list(keys), dtype=object)
+    return index if index.is_unique else index.drop_duplicates()
+
+
+def _validated(kind: str, frame: pd.DataFrame, origins: list[str],
+               quarantine: list[QuarantineEntry], known: Mapping[str, _Known]) -> pd.DataFrame:
+    """Column-wise validation (same verdicts as the kind's model), then the references.
+
+    The valid frame holds what the records' ``model_dump()`` would (see
+    :mod:`ingestion.columnar`); its index is the input's.
     """
     # Imported here: ingestion.columnar builds on this module's helpers.
-    from ingestion.columnar import validate_frame
+    from ingestion.columnar import DEFAULT_KEY_FIELDS, validate_frame
 
+    key_fields = DEFAULT_KEY_FIELDS[kind]
     result = validate_frame(kind, frame, origins=origins, key_fields=key_fields)
     quarantine.extend(result.quarantine)
-    positions = frame.index.get_indexer(result.valid.index)
-    records: list[R] = []
-    for position, values in zip(positions, result.valid.to_dict("records"), strict=True):
-        row = {str(name): value for name, value in values.items()}
-        record = model.model_construct(**row)
-        unknown = references(record) if references else None
-        if unknown:
-            where, line = _origin(origins, int(position) + 1, kind)
-            key = "/".join(_shown(row, name) for name in key_fields)
-            value = _shown(row, unknown[0])
-            quarantine.append(QuarantineEntry(
-                where, line, key, unknown[0], f"unknown reference {value!r}"))
-            continue
-        records.append(record)
-    return records
+    valid = result.valid
+    if kind not in REFERENCES or valid.empty:
+        return valid
+    bad_field = pd.Series(None, index=valid.index, dtype=object)
+    for field_name, target in REFERENCES[kind]:
+        values = valid[field_name]
+        if target == "holder":  # a person or an enterprise, by holder_kind
+            person = (valid["holder_kind"] == "person").to_numpy()
+            ok = np.empty(len(values), dtype=bool)
+            ok[person] = known["person"].contains(values[person])
+            ok[~person] = known["uscc"].contains(values[~person])
+        else:
+            ok = known[target].contains(values)
+        bad_field = bad_field.where(bad_field.notna() | ok, field_name)
+    bad = bad_field.notna().to_numpy()
+    if not bad.any():
+        return valid
+    positions = frame.index.get_indexer(valid.index[bad])
+    fields = bad_field.to_numpy()[bad]
+    for position, field_name, row in zip(
+            positions, fields, valid.loc[bad].to_dict("records"), strict=True):
+        shown = {str(name): value for name, value in row.items()}
+        where, line = _origin(origins, int(position) + 1, kind)
+        key = "/".join(_shown(shown, key_field) for key_field in key_fields)
+        value = _shown(shown, field_name)
+        quarantine.append(QuarantineEntry(
+            where, line, key, field_name, f"unknown reference {value!r}"))
+    return valid.loc[~bad]
 
 
 def _over_share_totals(frame: pd.DataFrame) -> pd.Series:

@@ -92,10 +92,10 @@ def small_delivery() -> Delivery:
             event(Complaint, 2, 1, dt.date(2026, 10, 2), category="price"),
         ],
     }
-    return Delivery(
-        enterprises=enterprises,
-        people=people,
-        shareholdings=[
+    return Delivery.of_records({
+        "enterprises": enterprises,
+        "people": people,
+        "shareholdings": [
             Shareholding(holder_kind="person", holder_id=id_number(1), enterprise_uscc=uscc(1),
                          ratio=0.6, since=dt.date(2015, 1, 1)),
             Shareholding(holder_kind="enterprise", holder_id=uscc(1), enterprise_uscc=uscc(3),
@@ -103,14 +103,14 @@ def small_delivery() -> Delivery:
             Shareholding(holder_kind="person", holder_id=id_number(2), enterprise_uscc=uscc(2),
                          ratio=0.5, since=dt.date(2015, 1, 1), until=dt.date(2024, 1, 1)),
         ],
-        legal_reps=[
+        "legal_reps": [
             LegalRepresentative(id_number=id_number(1), enterprise_uscc=uscc(1),
                                 since=dt.date(2015, 1, 1)),
             LegalRepresentative(id_number=id_number(1), enterprise_uscc=uscc(2),
                                 since=dt.date(2015, 1, 1)),
         ],
-        officers=[Officer(id_number=id_number(3), enterprise_uscc=uscc(5), role="director",
+        "officers": [Officer(id_number=id_number(3), enterprise_uscc=uscc(5), role="director",
                           since=dt.date(2020, 1, 1))],
-        branches=[Branch(branch_uscc=uscc(6), parent_uscc=uscc(1))],
-        events=events,
-    )
+        "branches": [Branch(branch_uscc=uscc(6), parent_uscc=uscc(1))],
+        **events,
+    })

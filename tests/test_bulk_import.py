@@ -16,14 +16,18 @@ import pytest
 from api.pipeline import validate_province
 from graph import schema
 from graph.bulk_import import BulkImportError, ImportReport, bulk_import
+from graph.ingest import bulk_ingest_folder, ingest_folder
 from graph.load import GraphBatch, delivery_to_batch, write_batch
+from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
 from graph.schema import RelSpec
 from graph.server import LocalNeo4jServer
+from ingestion.formats import write_delivery
+from ingestion.identifiers import PersonPseudonyms
 from ingestion.synthetic import generate_province
 from tests.builders import small_delivery, uscc
 from tests.conftest import PERSON_KEY
-from tests.test_neo4j_load import assert_same_graph, enterprise_row, memory_of, share
+from tests.test_neo4j_load import assert_same_graph, enterprise_row, frame, memory_of, share
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +60,7 @@ def imported(batch: GraphBatch, server: LocalNeo4jServer,
 
 
 def test_small_delivery(server: LocalNeo4jServer, store_after: list[Neo4jStore]) -> None:
-    batch = delivery_to_batch(small_delivery(), PERSON_KEY)
+    batch = delivery_to_batch(small_delivery(), PersonPseudonyms(PERSON_KEY))
     report, store = imported(batch, server, store_after)
     assert_same_graph(memory_of(batch), store)
     assert report.graph_rows == batch.size()
@@ -66,7 +70,8 @@ def test_small_delivery(server: LocalNeo4jServer, store_after: list[Neo4jStore])
 
 def test_province_then_incremental_reload(server: LocalNeo4jServer,
                                           store_after: list[Neo4jStore]) -> None:
-    batch = delivery_to_batch(validate_province(generate_province(2000, seed=5)), PERSON_KEY)
+    batch = delivery_to_batch(validate_province(generate_province(2000, seed=5)),
+                              PersonPseudonyms(PERSON_KEY))
     report, store = imported(batch, server, store_after)
     assert report.stopped_server  # the previous test left it running
     memory = memory_of(batch)
@@ -87,33 +92,30 @@ def test_edge_rows(server: LocalNeo4jServer, store_after: list[Neo4jStore]) -> N
     # Not in the schema: array, integer and text properties on relationships.
     tagged = RelSpec("BRANCH_OF", "Person", "Enterprise", ("tags", "weight", "note"))
     batch = GraphBatch()
-    batch.nodes["Enterprise"] = [
+    batch.nodes["Enterprise"] = frame([
         enterprise_row(1, name='引号"和,逗号', address="多行\n地址", sectors=("a", "b")),
         enterprise_row(2, email="", phone=None, sectors=None),
         enterprise_row(3, sectors=()),
         enterprise_row(1, status="revoked", name='引号"和,逗号', address="多行\n地址"),
-    ]
-    batch.nodes["Person"] = [{"person_id": f"p{n}", "name": f"人{n}", "id_masked": None}
-                             for n in (2, 3)]
-    batch.nodes["AnnualReport"] = [
+    ])
+    batch.nodes["Person"] = frame([{"person_id": f"p{n}", "name": f"人{n}", "id_masked": None}
+                                   for n in (2, 3)])
+    batch.nodes["AnnualReport"] = frame([
         {"event_id": "ar-1", "uscc": uscc(1), "date": dt.date(2024, 5, 1), "source": "s",
          "publicity_end": None, "year": 2023, "on_time": False},
-    ]
-    batch.relationships[schema.ENTERPRISE_HOLDS_SHARES] = [
+    ])
+    batch.relationships[schema.ENTERPRISE_HOLDS_SHARES] = frame([
         share(1, 2, "2020-01-01", 0.25), share(1, 2, "2020-01-01", 0.75),
         share(1, 9, "2020-01-01", 0.5),
-        {"start": uscc(3), "end": uscc(2), "key": "", "props": {"ratio": 1e-9}},
-    ]
-    batch.relationships[tagged] = [
-        {"start": "p2", "end": uscc(1), "key": "", "props": {"tags": (), "weight": 2,
-                                                            "note": ""}},
-        {"start": "p3", "end": uscc(1), "key": "x", "props": {"tags": None, "weight": 1,
-                                                             "note": None}},
-        {"start": "p3", "end": uscc(2), "key": "", "props": {"tags": ("t",), "weight": 3,
-                                                            "note": "n"}},
-    ]
-    batch.relationships[schema.HAS_EVENT["annual_report"]] = [
-        {"start": uscc(1), "end": "ar-1", "key": "", "props": {}}]
+        {"start": uscc(3), "end": uscc(2), "key": "", "ratio": 1e-9},
+    ])
+    batch.relationships[tagged] = frame([
+        {"start": "p2", "end": uscc(1), "key": "", "tags": (), "weight": 2, "note": ""},
+        {"start": "p3", "end": uscc(1), "key": "x", "tags": None, "weight": 1, "note": None},
+        {"start": "p3", "end": uscc(2), "key": "", "tags": ("t",), "weight": 3, "note": "n"},
+    ])
+    batch.relationships[schema.HAS_EVENT["annual_report"]] = frame(
+        [{"start": uscc(1), "end": "ar-1", "key": ""}])
     report, store = imported(batch, server, store_after)
     assert (report.folded_rows, report.dropped_relationships) == (2, 1)
     assert_same_graph(memory_of(batch), store)
@@ -129,12 +131,34 @@ def test_edge_rows(server: LocalNeo4jServer, store_after: list[Neo4jStore]) -> N
 
 def test_unimportable_batch_fails_before_the_server_stops(
         server: LocalNeo4jServer, store_after: list[Neo4jStore]) -> None:
-    batch = delivery_to_batch(small_delivery(), PERSON_KEY)
+    batch = delivery_to_batch(small_delivery(), PersonPseudonyms(PERSON_KEY))
     _, store = imported(batch, server, store_after)
     pid, counts = server.pid, store.counts()
-    bad = GraphBatch(nodes={"Enterprise": [enterprise_row(1, sectors=("a\x1fb",))]})
+    bad = GraphBatch(nodes={"Enterprise": frame([enterprise_row(1, sectors=("a\x1fb",))])})
     with pytest.raises(BulkImportError, match="array delimiter"):
         bulk_import(bad, server)
     assert server.pid == pid
     assert store.counts() == counts
     assert not any(server.import_dir.iterdir())
+
+
+def test_bulk_ingest_of_a_folder_equals_the_incremental_load(
+        server: LocalNeo4jServer, store_after: list[Neo4jStore], tmp_path: Path) -> None:
+    """``riskgraph ingest --bulk``'s path: files validated kind by kind in chunks, joined
+    per kind and imported, give the graph ``ingest_folder`` gives; bad rows are quarantined
+    the same way. Contacts bring address/phone/email nodes the enterprises brought too."""
+    frames = generate_province(1500, seed=8).frames()
+    frames["enterprises"].loc[3, "uscc"] = "not a uscc"
+    frames["contacts"].loc[:5, "uscc"] = frames["enterprises"]["uscc"].iloc[10]
+    write_delivery(frames, tmp_path / "delivery", "parquet")
+    memory = MemoryStore()
+    expected = ingest_folder(memory, tmp_path / "delivery", PERSON_KEY, chunk_rows=400)
+    report, imported_report = bulk_ingest_folder(
+        server, tmp_path / "delivery", PERSON_KEY, chunk_rows=400)
+    assert (report.records, report.quarantine) == (expected.records, expected.quarantine)
+    assert report.quarantine  # the bad USCC and what referred to it
+    connection = server.connection()
+    store = Neo4jStore(connection.uri, connection.user, connection.password)
+    store_after.append(store)
+    assert_same_graph(memory, store)
+    assert imported_report.graph_rows == sum(store.counts().values())

@@ -22,7 +22,8 @@ from graph.load import GraphBatch, delivery_to_batch, write_batch
 from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
 from graph.server import Neo4jConnection
-from graph.store import GraphStore, Row
+from graph.store import GraphStore
+from ingestion.identifiers import PersonPseudonyms
 from ingestion.synthetic import generate_province
 from tests.builders import small_delivery, uscc
 from tests.conftest import PERSON_KEY
@@ -30,7 +31,8 @@ from tests.conftest import PERSON_KEY
 
 @cache
 def province_batch() -> GraphBatch:
-    return delivery_to_batch(validate_province(generate_province(2000, seed=3)), PERSON_KEY)
+    return delivery_to_batch(validate_province(generate_province(2000, seed=3)),
+                             PersonPseudonyms(PERSON_KEY))
 
 
 def assert_same_graph(expected: GraphStore, actual: GraphStore) -> None:
@@ -88,9 +90,9 @@ def half(batch: GraphBatch) -> GraphBatch:
     """What an interrupted load may have written: some batches of some labels and types."""
     partial = GraphBatch()
     for number, (label, rows) in enumerate(batch.nodes.items()):
-        partial.nodes[label] = list(rows[: len(rows) // 2]) if number % 3 else []
+        partial.nodes[label] = rows.iloc[: len(rows) // 2 if number % 3 else 0]
     for number, (spec, rows) in enumerate(batch.relationships.items()):
-        partial.relationships[spec] = list(rows[len(rows) // 3 :]) if number % 2 else []
+        partial.relationships[spec] = rows.iloc[len(rows) // 3 if number % 2 else len(rows) :]
     return partial
 
 
@@ -110,10 +112,14 @@ def enterprise_row(n: int, **changes: Any) -> dict[str, Any]:
     return row
 
 
-def share(start: int, end: int, since: str, ratio: float) -> Row:
+def share(start: int, end: int, since: str, ratio: float) -> dict[str, Any]:
     return {"start": uscc(start), "end": uscc(end), "key": since,
-            "props": {"since": dt.date.fromisoformat(since), "until": None, "ratio": ratio,
-                      "amount": None}}
+            "since": dt.date.fromisoformat(since), "until": None, "ratio": ratio,
+            "amount": None}
+
+
+def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, dtype=object)
 
 
 @pytest.mark.parametrize("existing", [False, True], ids=["create", "merge"])
@@ -128,12 +134,12 @@ def test_repeats_dangling_ends_and_counts(neo4j_store: Neo4jStore, existing: boo
              share(98, 2, "2020-01-01", 0.2), share(4, 5, "2020-01-01", 1.0)]
     for store in (memory, neo4j_store):
         if existing:
-            store.upsert_nodes("Enterprise", [enterprise_row(1, email="x@example.com")])
+            store.upsert_nodes("Enterprise", frame([enterprise_row(1, email="x@example.com")]))
             store.upsert_relationships(schema.ENTERPRISE_HOLDS_SHARES,
-                                       [share(4, 5, "2020-01-01", 0.3)])
-        assert store.upsert_nodes("Enterprise", nodes) == len(nodes)
-    assert (neo4j_store.upsert_relationships(schema.ENTERPRISE_HOLDS_SHARES, links)
-            == memory.upsert_relationships(schema.ENTERPRISE_HOLDS_SHARES, links) == 4)
+                                       frame([share(4, 5, "2020-01-01", 0.3)]))
+        assert store.upsert_nodes("Enterprise", frame(nodes)) == len(nodes)
+    assert (neo4j_store.upsert_relationships(schema.ENTERPRISE_HOLDS_SHARES, frame(links))
+            == memory.upsert_relationships(schema.ENTERPRISE_HOLDS_SHARES, frame(links)) == 4)
     assert_same_graph(memory, neo4j_store)
     table = neo4j_store.node_table("Enterprise").set_index("uscc")
     assert table.loc[uscc(2), "status"] == "revoked"
@@ -141,32 +147,32 @@ def test_repeats_dangling_ends_and_counts(neo4j_store: Neo4jStore, existing: boo
     assert table.loc[uscc(3), "name"] == "新名"
 
 
-def test_rows_with_different_properties_use_map_semantics(neo4j_store: Neo4jStore) -> None:
-    """Rows that do not all have the same names are written as ``SET n += row``: a name a
-    row lacks is left alone, a None removes."""
-    neo4j_store.upsert_nodes("Enterprise", [enterprise_row(1, phone="0571-1", email="a@b.cn")])
-    neo4j_store.upsert_nodes("Enterprise", [
-        {"uscc": uscc(1), "status": "revoked"},
-        {"uscc": uscc(1), "email": None},
-    ])
+def test_missing_values_and_columns_remove_properties(neo4j_store: Neo4jStore) -> None:
+    """A frame sets every schema property: NaN, None or a column it lacks removes it, on
+    both stores."""
+    memory = MemoryStore()
+    for store in (memory, neo4j_store):
+        store.upsert_nodes("Enterprise", frame([enterprise_row(1, phone="0571-1", email="a@b.cn")]))
+        store.upsert_nodes("Enterprise", pd.DataFrame(
+            {"uscc": [uscc(1)], "name": ["企业1"], "phone": [float("nan")]}))
+        store.upsert_relationships(schema.ENTERPRISE_HOLDS_SHARES, frame([
+            {"start": uscc(1), "end": uscc(1), "key": "k", "ratio": 0.5, "amount": 1.0}]))
+        store.upsert_relationships(schema.ENTERPRISE_HOLDS_SHARES, pd.DataFrame(
+            {"start": [uscc(1)], "end": [uscc(1)], "key": ["k"], "ratio": [0.25]}))
+    assert_same_graph(memory, neo4j_store)
     row = neo4j_store.node_table("Enterprise").iloc[0]
-    assert (row["status"], row["phone"], row["email"]) == ("revoked", "0571-1", None)
-    assert row["name"] == "企业1"
-    neo4j_store.upsert_relationships(schema.ENTERPRISE_HOLDS_SHARES, [
-        {"start": uscc(1), "end": uscc(1), "key": "k", "props": {"ratio": 0.5, "amount": 1.0}},
-        {"start": uscc(1), "end": uscc(1), "key": "k", "props": {"amount": None}},
-    ])
+    assert (row["name"], row["phone"], row["email"], row["status"]) == ("企业1", None, None, None)
     link = neo4j_store.relationship_table(schema.ENTERPRISE_HOLDS_SHARES).iloc[0]
-    assert (link["ratio"], link["amount"]) == (0.5, None)
+    assert (link["ratio"], link["amount"]) == (0.25, None)
 
 
 def test_fresh_label_with_existing_key_elsewhere_is_merged(neo4j_store: Neo4jStore) -> None:
     """The CREATE path is chosen per label: an Enterprise written before a first Penalty
     does not make the Penalty path MERGE, and an existing label always MERGEs."""
-    batch = delivery_to_batch(small_delivery(), PERSON_KEY)
+    batch = delivery_to_batch(small_delivery(), PersonPseudonyms(PERSON_KEY))
     memory = memory_of(batch)
     for label in ("Enterprise", "Penalty"):
-        neo4j_store.upsert_nodes(label, batch.nodes[label][:1])
+        neo4j_store.upsert_nodes(label, batch.nodes[label].iloc[:1])
     write_batch(neo4j_store, batch)
     assert_same_graph(memory, neo4j_store)
 
@@ -183,7 +189,7 @@ def test_write_statements_have_no_eager(neo4j_store: Neo4jStore,
         return execute(query, work, returns)
 
     monkeypatch.setattr(neo4j_store, "_execute", record)
-    batch = delivery_to_batch(small_delivery(), PERSON_KEY)
+    batch = delivery_to_batch(small_delivery(), PersonPseudonyms(PERSON_KEY))
     write_batch(neo4j_store, batch)
     write_batch(neo4j_store, batch)
     assert any(" CREATE " in query for query in seen)
@@ -204,7 +210,7 @@ def operators(plan: dict[str, Any]) -> set[str]:
 
 
 def test_keys(neo4j_store: Neo4jStore) -> None:
-    write_batch(neo4j_store, delivery_to_batch(small_delivery(), PERSON_KEY))
+    write_batch(neo4j_store, delivery_to_batch(small_delivery(), PersonPseudonyms(PERSON_KEY)))
     assert neo4j_store.keys("Enterprise") == {uscc(n) for n in range(1, 7)}
     assert neo4j_store.keys("Email") == set()
 

@@ -11,6 +11,7 @@ from graph import schema
 from graph.load import delivery_to_batch, write_batch
 from graph.memory import MemoryStore
 from graph.store import GraphStore
+from ingestion.identifiers import PersonPseudonyms
 from tests.builders import id_number, small_delivery, uscc
 from tests.conftest import PERSON_KEY
 
@@ -23,7 +24,7 @@ EXPECTED_COUNTS = {
 
 
 def load_small(store: GraphStore) -> None:
-    write_batch(store, delivery_to_batch(small_delivery(), PERSON_KEY))
+    write_batch(store, delivery_to_batch(small_delivery(), PersonPseudonyms(PERSON_KEY)))
 
 
 def test_load_counts(store: GraphStore) -> None:
@@ -59,7 +60,7 @@ def test_upsert_updates_and_removes_properties(store: GraphStore) -> None:
     load_small(store)
     row = store.node_table("Enterprise").iloc[0].to_dict()
     row.update(status="suspended", email=None, phone=None)
-    store.upsert_nodes("Enterprise", [row])
+    store.upsert_nodes("Enterprise", pd.DataFrame([row], dtype=object))
     updated = store.node_table("Enterprise").iloc[0]
     assert updated["status"] == "suspended"
     assert updated["phone"] is None
@@ -69,7 +70,7 @@ def test_upsert_updates_and_removes_properties(store: GraphStore) -> None:
 def test_relationship_to_missing_node_is_skipped(store: GraphStore) -> None:
     load_small(store)
     written = store.upsert_relationships(
-        schema.BRANCH_OF, [{"start": uscc(1), "end": uscc(99), "key": "", "props": {}}]
+        schema.BRANCH_OF, pd.DataFrame({"start": [uscc(1)], "end": [uscc(99)], "key": [""]})
     )
     assert written == 0
     assert store.counts()["BRANCH_OF"] == 1

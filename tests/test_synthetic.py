@@ -390,7 +390,7 @@ def test_small_provinces_with_empty_event_kinds_generate_and_validate(seed: int)
         "shareholdings": small.shareholdings, "legal_reps": small.legal_reps,
         "officers": small.officers, "branches": small.branches, **small.events})
     assert delivery.quarantine == []
-    assert len(delivery.enterprises) == 100
+    assert len(delivery.frames["enterprises"]) == 100
 
 
 # --- realism: groups, shells, nominees, entity types ------------------------------------------

@@ -21,7 +21,7 @@ def _province_frames() -> dict[str, pd.DataFrame]:
 def test_synthetic_province_validates_without_quarantine() -> None:
     delivery = validate_frames(_province_frames())
     assert delivery.quarantine == []
-    assert len(delivery.enterprises) == 300
+    assert len(delivery.frames["enterprises"]) == 300
 
 
 def test_bad_rows_are_quarantined_naming_record_and_field() -> None:
@@ -38,7 +38,7 @@ def test_bad_rows_are_quarantined_naming_record_and_field() -> None:
         "enterprises", 1, bad_uscc, "uscc")
     assert "check character" in first.reason
     assert (second.line, second.field) == (2, "status")
-    assert len(delivery.enterprises) == 298
+    assert len(delivery.frames["enterprises"]) == 298
     # Everything that pointed at the rejected enterprise is quarantined too, never dropped.
     orphans = [q for q in delivery.quarantine[2:] if q.reason.startswith("unknown reference")]
     assert orphans and all(good_uscc in q.reason or enterprises.loc[1, "uscc"] in q.reason
@@ -76,7 +76,7 @@ def test_shares_above_100_percent_are_quarantined_with_their_lines() -> None:
     assert sorted(q.line for q in over) == sorted(int(i) + 1 for i in rows)
     assert all(q.record_key == target and "more than 100%" in q.reason for q in over)
     assert not any(h.enterprise_uscc == target and h.until is None
-                   for h in delivery.shareholdings)
+                   for h in delivery.records("shareholdings"))
 
 
 def test_references_to_known_records_in_the_store_are_accepted() -> None:
@@ -89,4 +89,4 @@ def test_references_to_known_records_in_the_store_are_accepted() -> None:
     update = validate_frames(later, known_enterprises=known_usccs,
                              known_person=known_ids.__contains__)
     assert update.quarantine == []
-    assert len(update.events["penalty"]) == len(frames["penalty"])
+    assert len(update.frames["penalty"]) == len(frames["penalty"])
