@@ -103,7 +103,7 @@ def validated_batches(
     as Python objects; shareholdings are cut only between enterprises.
     """
     enterprises = pd.Index(list(known_enterprises), dtype=object)
-    people = pd.Index(list(known_people), dtype=object)
+    people = set(known_people)  # asked one person at a time: a set, not an Index
 
     def known_person(id_number: str) -> bool:
         return pseudonyms(id_number) in people
@@ -124,15 +124,16 @@ def validated_batches(
             if kind == "enterprises":
                 enterprises = _joined(enterprises, batch.nodes["Enterprise"]["uscc"])
             elif kind == "people":
-                people = _joined(people, batch.nodes["Person"]["person_id"])
+                people.update(batch.nodes["Person"]["person_id"])
             yield KindBatch(kind, len(chunk), delivery, batch)
 
 
 def _joined(keys: pd.Index, more: pd.Series) -> pd.Index:
-    # Object dtype: pandas would infer Arrow strings, and look-ups in them are slow.
+    # Object dtype (pandas would infer Arrow strings, and look-ups in them are slow) and
+    # unique (look-ups in an Index with repeats scan it).
     joined: pd.Index = pd.Index(
         np.concatenate([keys.to_numpy(), more.to_numpy(dtype=object)]), dtype=object)
-    return joined
+    return joined.drop_duplicates()
 
 
 def ingest_folder(

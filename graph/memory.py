@@ -74,6 +74,9 @@ class _Rows:
 
     def has_keys(self, keys: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
         """Which of ``keys`` are nodes here (node rows only: their index is unique)."""
+        if len(keys) * 8 < len(self.ids):
+            # A few keys (a monthly delivery): set look-ups, no hash table of the whole label.
+            return np.fromiter((key in self.ids for key in keys), dtype=bool, count=len(keys))
         frame = self.frame()
         if frame is None:
             return np.zeros(len(keys), dtype=bool)
