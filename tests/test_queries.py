@@ -411,3 +411,32 @@ def test_stores_agree_on_random_graphs(
             assert first_path == second_path, (source, target)
     first_clusters, second_clusters = (e.clusters(as_of=as_of) for e in engines)
     assert first_clusters == second_clusters
+
+
+# ------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_query_commands(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    memory = MemoryStore()
+    load_fixture(memory, *fixture_graph())
+    memory.save(tmp_path / "memory-store.pickle")
+    monkeypatch.setenv("RISKGRAPH_HOME", str(tmp_path))
+    monkeypatch.setenv("RISKGRAPH_GRAPH", "memory")
+    runner = CliRunner()
+    owners = runner.invoke(app, ["query", "controllers", E[1], "--as-of", "2026-10-31",
+                                 "--json"])
+    assert owners.exit_code == 0, owners.output
+    answer = json.loads(owners.output)
+    assert [owner["party"]["key"] for owner in answer["owners"]] == [ALICE, CAROL]
+    for command in (["penetration", E[1]], ["suspected", E[1]], ["network", E[1]],
+                    ["paths", E[13], E[15]], ["clusters"], ["controllers", E[7]]):
+        result = runner.invoke(app, ["query", *command, "--as-of", "2026-10-31"])
+        assert result.exit_code == 0, (command, result.output)
+    assert "股权分散" in runner.invoke(
+        app, ["query", "controllers", E[7], "--as-of", "2026-10-31"]).output
