@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -118,3 +118,154 @@ def neo4j_status() -> None:
 
     server = Settings().local_neo4j_server()
     console.print("running" if server.is_running() else "stopped")
+
+
+# --- investigator queries ----------------------------------------------------------------
+
+query_app = typer.Typer(
+    help="Investigator queries on the related-party graph (关联关系查询).", no_args_is_help=True)
+app.add_typer(query_app, name="query")
+
+AsOf = Annotated[datetime | None, typer.Option(
+    formats=["%Y-%m-%d"], help="Only facts valid on this date (default: today).")]
+Graph = Annotated[GraphKind | None, typer.Option(
+    help="Graph store (default: RISKGRAPH_GRAPH, else memory).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+Classification = Annotated[Path | None, typer.Option(
+    help="classification.parquet from `riskgraph classify`: shows classes, enables --class.")]
+
+
+def _day(as_of: datetime | None) -> date | None:
+    return None if as_of is None else as_of.date()
+
+
+def _settings(graph: GraphKind | None) -> Settings:
+    return Settings() if graph is None else Settings(graph=graph.value)
+
+
+@query_app.command("network")
+def query_network(
+    uscc: Annotated[str, typer.Argument(help="The enterprise (统一社会信用代码).")],
+    hops: Annotated[int, typer.Option(min=1, max=4, help="Hops from the enterprise.")] = 2,
+    kind: Annotated[list[str] | None, typer.Option(
+        help="Relationship types to follow (repeatable; default all): HOLDS_SHARES, "
+             "LEGAL_REP_OF, OFFICER_OF, BRANCH_OF, REGISTERED_AT, HAS_PHONE, HAS_EMAIL.")] = None,
+    min_share: Annotated[float, typer.Option(min=0, max=1, help="Drop smaller holdings.")] = 0.0,
+    status: Annotated[list[str] | None, typer.Option(
+        help="Keep enterprises with this status (repeatable), e.g. operating.")] = None,
+    risk_class: Annotated[list[str] | None, typer.Option(
+        "--class", help="Keep enterprises of this class (repeatable; needs --classification).")
+    ] = None,
+    classification: Classification = None,
+    max_nodes: Annotated[int, typer.Option(min=1, help="Node budget.")] = 500,
+    as_of: AsOf = None, graph: Graph = None, as_json: AsJson = False,
+) -> None:
+    """k-hop related-party network (关联网络), filtered, within a node budget."""
+    from api.investigate import print_json, query_engine, read_classes, show_network
+
+    classes = read_classes(classification)
+    with query_engine(_settings(graph), console) as engine:
+        result = engine.network(
+            uscc, hops=hops, kinds=kind, min_share=min_share, as_of=_day(as_of),
+            statuses=status, classes=risk_class, risk_classes=classes, max_nodes=max_nodes)
+    (print_json if as_json else show_network)(console, result)
+
+
+@query_app.command("penetration")
+def query_penetration(
+    uscc: Annotated[str, typer.Argument(help="The enterprise (统一社会信用代码).")],
+    direction: Annotated[str, typer.Option(
+        help="up: who holds it (股东穿透); down: what it holds (对外投资).")] = "up",
+    depth: Annotated[int, typer.Option(min=1, max=10, help="Longest chain followed.")] = 10,
+    as_of: AsOf = None, graph: Graph = None, as_json: AsJson = False,
+) -> None:
+    """Ownership penetration with cumulative indirect shares (股权穿透)."""
+    from api.investigate import print_json, query_engine, show_penetration
+
+    if direction not in ("up", "down"):
+        raise typer.BadParameter("direction is up or down")
+    with query_engine(_settings(graph), console) as engine:
+        result = engine.penetration(uscc, direction="up" if direction == "up" else "down",
+                                    max_depth=depth, as_of=_day(as_of))
+    (print_json if as_json else show_penetration)(console, result)
+
+
+@query_app.command("controllers")
+def query_controllers(
+    uscc: Annotated[str, typer.Argument(help="The enterprise (统一社会信用代码).")],
+    threshold: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Cumulative share that makes a beneficial owner.")] = 0.25,
+    as_of: AsOf = None, graph: Graph = None, as_json: AsJson = False,
+) -> None:
+    """Actual controller and ultimate beneficial owners (实际控制人 / 受益所有人)."""
+    from api.investigate import print_json, query_engine, show_controllers
+
+    with query_engine(_settings(graph), console) as engine:
+        result = engine.controllers(uscc, threshold=threshold, as_of=_day(as_of))
+    (print_json if as_json else show_controllers)(console, result)
+
+
+@query_app.command("suspected")
+def query_suspected(
+    uscc: Annotated[str, typer.Argument(help="The enterprise (统一社会信用代码).")],
+    limit: Annotated[int, typer.Option(min=1, help="Enterprises listed.")] = 50,
+    as_of: AsOf = None, graph: Graph = None, as_json: AsJson = False,
+) -> None:
+    """Enterprises sharing contacts or people with this one (疑似关联), most links first."""
+    from api.investigate import print_json, query_engine, show_suspected
+
+    with query_engine(_settings(graph), console) as engine:
+        result = engine.suspected(uscc, limit=limit, as_of=_day(as_of))
+    (print_json if as_json else show_suspected)(console, result)
+
+
+@query_app.command("paths")
+def query_paths(
+    usccs: Annotated[list[str], typer.Argument(help="Two enterprises, or up to 50.")],
+    max_hops: Annotated[int, typer.Option(min=1, max=6, help="Longest path.")] = 6,
+    max_paths: Annotated[int, typer.Option(min=1, help="Paths shown per pair.")] = 20,
+    kind: Annotated[list[str] | None, typer.Option(
+        help="Relationship types to follow (repeatable; default all).")] = None,
+    as_of: AsOf = None, graph: Graph = None, as_json: AsJson = False,
+) -> None:
+    """Shortest paths between enterprises over the related-party graph (最短关联路径)."""
+    from api.investigate import print_json, query_engine, show_paths
+    from graph.queries import PathResult
+
+    if len(usccs) < 2:
+        raise typer.BadParameter("give at least two enterprises")
+    with query_engine(_settings(graph), console) as engine:
+        results: tuple[PathResult, ...]
+        if len(usccs) == 2:
+            results = (engine.paths(usccs[0], usccs[1], max_hops=max_hops, kinds=kind,
+                                    as_of=_day(as_of), max_paths=max_paths),)
+        else:
+            results = engine.paths_among(usccs, max_hops=max_hops, kinds=kind,
+                                         as_of=_day(as_of), max_paths=max_paths)
+    if as_json:
+        print_json(console, list(results))
+    else:
+        show_paths(console, results)
+
+
+@query_app.command("clusters")
+def query_clusters(
+    uscc: Annotated[str | None, typer.Argument(
+        help="An enterprise: its own group; none: the largest groups.")] = None,
+    top: Annotated[int, typer.Option(min=1, help="Groups listed.")] = 20,
+    classification: Classification = None,
+    as_of: AsOf = None, graph: Graph = None, as_json: AsJson = False,
+) -> None:
+    """Control groups (控制关系群组): weakly connected components of holdings and branches,
+    with cross-shareholding rings (交叉持股)."""
+    from api.investigate import print_json, query_engine, read_classes, show_clusters
+    from graph.queries import Clusters, resolve_as_of
+
+    classes = read_classes(classification)
+    with query_engine(_settings(graph), console) as engine:
+        if uscc is None:
+            result = engine.clusters(as_of=_day(as_of), top=top, risk_classes=classes)
+        else:
+            group = engine.cluster(uscc, as_of=_day(as_of), risk_classes=classes)
+            result = Clusters(resolve_as_of(_day(as_of)), (group,), 1, group.cycles)
+    (print_json if as_json else show_clusters)(console, result)

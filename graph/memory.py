@@ -9,6 +9,7 @@ be saved to a file and loaded back.
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from collections import defaultdict
 from collections.abc import Collection, Hashable, Sequence
@@ -24,6 +25,9 @@ from graph.store import node_frame, relationship_frame
 
 _FORMAT = "riskgraph-memory-store/4"
 _REL_ID = ["start", "end", "key"]
+# One counter for every table of every store: a stamp never repeats, so "largest stamp seen"
+# identifies a store's contents for caches built from them (see MemoryStore.version).
+_STAMPS = itertools.count(1)
 
 
 class _Rows:
@@ -40,8 +44,10 @@ class _Rows:
     def __init__(self) -> None:
         self.chunks: list[pd.DataFrame] = []
         self.ids: set[Hashable] = set()
+        self.stamp = 0  # of the last change
 
     def upsert(self, new: pd.DataFrame, identity: list[str]) -> None:
+        self.stamp = next(_STAMPS)
         incoming = new.index.tolist()
         if not self.ids.isdisjoint(incoming):
             frame = self.frame()
@@ -64,6 +70,7 @@ class _Rows:
         """Keep the rows where ``mask`` (over :meth:`frame`) is true; return the others."""
         frame = self.frame()
         assert frame is not None
+        self.stamp = next(_STAMPS)
         dropped = frame.loc[~mask]
         self.chunks = [frame.loc[mask]]
         self.ids = set(self.chunks[0].index.tolist())
@@ -113,6 +120,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._nodes: dict[str, _Rows] = defaultdict(_Rows)
         self._relationships: dict[RelSpec, _Rows] = defaultdict(_Rows)
+        self._cleared = next(_STAMPS)
 
     def ensure_schema(self) -> None:
         """Nothing to create: natural keys are the frames' indexes."""
@@ -190,6 +198,23 @@ class MemoryStore:
     def clear(self) -> None:
         self._nodes.clear()
         self._relationships.clear()
+        self._cleared = next(_STAMPS)
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the contents may have: caches built from the frames key on it."""
+        tables = itertools.chain(self._nodes.values(), self._relationships.values())
+        return max([self._cleared, *(rows.stamp for rows in tables)])
+
+    def node_frame_raw(self, label: str) -> pd.DataFrame | None:
+        """The nodes of ``label`` as held: indexed by key, object columns, NaN or None where
+        a property is missing; None when there are none. Read-only: do not modify."""
+        return self._nodes[label].frame() if label in self._nodes else None
+
+    def relationship_frame_raw(self, spec: RelSpec) -> pd.DataFrame | None:
+        """The relationships of ``spec`` as held: columns start, end, key and the
+        properties; None when there are none. Read-only: do not modify."""
+        return self._relationships[spec].frame() if spec in self._relationships else None
 
     def close(self) -> None:
         """Nothing to release."""
@@ -210,6 +235,8 @@ class MemoryStore:
         if not isinstance(payload, tuple) or payload[0] != _FORMAT:
             raise ValueError(f"{path} is not a riskgraph memory store file ({_FORMAT})")
         store = cls()
+        for rows in (*payload[1].values(), *payload[2].values()):
+            rows.stamp = next(_STAMPS)  # stamps of another process mean nothing here
         store._nodes.update(payload[1])
         store._relationships.update(payload[2])
         return store
