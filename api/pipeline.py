@@ -62,7 +62,8 @@ def open_store(
         uri, user, password = connection.uri, connection.user, connection.password
         if was_running:
             server = None  # somebody else's: leave it running
-    store = Neo4jStore(uri, user, password, database=settings.neo4j_database)
+    store = Neo4jStore(uri, user, password, database=settings.neo4j_database,
+                       workers=settings.neo4j_workers)
     try:
         store.verify()
         console.print(f"Neo4j: connected to {uri}")

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # (1,000,000 enterprises) wants e.g. 4g and 6g on a 24 GB machine.
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
+    # Sessions writing in parallel: 2 help when the machine has a core to spare.
+    neo4j_workers: int = 1
 
     @property
     def neo4j_instance_dir(self) -> Path:

@@ -118,7 +118,7 @@ def validated_batches(
                 {kind: chunk},
                 known_enterprises=enterprises,
                 known_person=known_person,
-                origins={kind: origins.loc[chunk.index].tolist()},
+                origins={kind: origins.take(frame.index.get_indexer(chunk.index))},
             )
             batch = delivery_to_batch(delivery, pseudonyms)
             if kind == "enterprises":

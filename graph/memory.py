@@ -80,15 +80,10 @@ class _Rows:
         return sum(map(len, self.chunks))
 
     def has_keys(self, keys: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
-        """Which of ``keys`` are nodes here (node rows only: their index is unique)."""
-        if len(keys) * 8 < len(self.ids):
-            # A few keys (a monthly delivery): set look-ups, no hash table of the whole label.
-            return np.fromiter((key in self.ids for key in keys), dtype=bool, count=len(keys))
-        frame = self.frame()
-        if frame is None:
-            return np.zeros(len(keys), dtype=bool)
-        # The index keeps its hash table between calls while the rows do not change.
-        return np.asarray(frame.index.get_indexer(pd.Index(keys, dtype=object)) >= 0)
+        """Which of ``keys`` are nodes here (node rows only: their ids are their keys)."""
+        # Set look-ups: no hash table of the whole label to rebuild after each upsert.
+        ids = self.ids
+        return np.fromiter((key in ids for key in keys), dtype=bool, count=len(keys))
 
 
 def _strings(values: pd.Series) -> npt.NDArray[np.object_]:
@@ -98,6 +93,15 @@ def _strings(values: pd.Series) -> npt.NDArray[np.object_]:
     if pd.api.types.infer_dtype(array, skipna=False) == "string":
         return array
     return np.array([str(value) for value in array], dtype=object)
+
+
+def _columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """``frame`` with exactly these columns (a missing one all None), as object columns."""
+    if list(frame.columns) != names:
+        frame = frame.reindex(columns=names)
+    if all(dtype == np.dtype(object) for dtype in frame.dtypes):
+        return frame.copy(deep=False)
+    return frame.astype(object)
 
 
 def _identity_hashes(frame: pd.DataFrame) -> npt.NDArray[np.uint64]:
@@ -129,7 +133,7 @@ class MemoryStore:
         if frame.empty:
             return 0
         spec = NODES[label]
-        new = frame.reindex(columns=list(spec.properties)).astype(object)
+        new = _columns(frame, list(spec.properties))
         new[spec.key] = pd.Series(_strings(new[spec.key]), index=new.index, dtype=object)
         new = new.drop_duplicates(spec.key, keep="last")
         new.index = pd.Index(new[spec.key].to_numpy(), dtype=object)
@@ -139,7 +143,7 @@ class MemoryStore:
     def upsert_relationships(self, spec: RelSpec, frame: pd.DataFrame) -> int:
         if frame.empty:
             return 0
-        new = frame.reindex(columns=[*_REL_ID, *spec.properties]).astype(object)
+        new = _columns(frame, [*_REL_ID, *spec.properties])
         for name in _REL_ID:
             new[name] = pd.Series(_strings(new[name]), index=new.index, dtype=object)
         exists = self._nodes[spec.start].has_keys(new["start"].to_numpy()) & self._nodes[

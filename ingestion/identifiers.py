@@ -272,12 +272,17 @@ class PersonPseudonyms:
         if not key:
             raise ValueError("PersonPseudonyms needs a non-empty key")
         self.key = key
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)  # copied: no key set-up per ID
         self._known: dict[str, str] = {}
 
     def __call__(self, id_number: str) -> str:
         pseudonym = self._known.get(id_number)
         if pseudonym is None:
-            pseudonym = self._known[id_number] = hash_person_id(id_number, self.key)
+            number = normalise_code(id_number)
+            validate_id_number(number)
+            digest = self._keyed.copy()
+            digest.update(number.encode("ascii"))
+            pseudonym = self._known[id_number] = digest.hexdigest()
         return pseudonym
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +42,50 @@ class QuarantineEntry:
             f"{self.source}:{self.line} [{self.record_key}] "
             f"field '{self.field}': {self.reason}"
         )
+
+
+class RowOrigins(Sequence[str]):
+    """Where each row of a frame came from: ``origins[i]`` is row i's ``file:line``.
+
+    The strings are made only when asked: a quarantine names a few rows, a province has
+    millions. ``take`` and ``concat`` keep it aligned with the frame's rows.
+    """
+
+    def __init__(self, files: Sequence[str], file_of_row: npt.NDArray[np.int32],
+                 line_of_row: npt.NDArray[np.int64]) -> None:
+        self.files = tuple(files)
+        self.file_of_row = file_of_row
+        self.line_of_row = line_of_row
+
+    @classmethod
+    def of_file(cls, file: str, lines: npt.NDArray[np.int64]) -> RowOrigins:
+        return cls([file], np.zeros(len(lines), dtype=np.int32), np.asarray(lines, np.int64))
+
+    @classmethod
+    def concat(cls, parts: Sequence[RowOrigins]) -> RowOrigins:
+        files: list[str] = []
+        numbers = []
+        for part in parts:
+            numbers.append(part.file_of_row + len(files))
+            files.extend(part.files)
+        return cls(files, np.concatenate(numbers) if numbers else np.zeros(0, np.int32),
+                   np.concatenate([part.line_of_row for part in parts]) if parts
+                   else np.zeros(0, np.int64))
+
+    def take(self, positions: npt.NDArray[np.intp] | npt.NDArray[np.bool_]) -> RowOrigins:
+        return RowOrigins(self.files, self.file_of_row[positions], self.line_of_row[positions])
+
+    def __len__(self) -> int:
+        return len(self.line_of_row)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return f"{self.files[self.file_of_row[index]]}:{self.line_of_row[index]}"
 
 
 @dataclass
@@ -205,8 +249,8 @@ def validate_frames(
         frame = frames.get(kind)
         if frame is None:
             continue
-        where = (list(origins[kind]) if origins
-                 else [f"{kind}:{number}" for number in range(1, len(frame) + 1)])
+        where: Sequence[str] = (origins[kind] if origins else
+                                [f"{kind}:{number}" for number in range(1, len(frame) + 1)])
         if kind == "shareholdings" and len(frame):
             over = _over_share_totals(frame).to_numpy()
             for position in over.nonzero()[0].tolist():
@@ -215,7 +259,8 @@ def validate_frames(
                 delivery.quarantine.append(QuarantineEntry(
                     source, line, str(uscc), "ratio",
                     f"current shares of {uscc} total more than 100%"))
-            where = [origin for origin, bad in zip(where, over, strict=True) if not bad]
+            where = (where.take(~over) if isinstance(where, RowOrigins)
+                     else [origin for origin, bad in zip(where, over, strict=True) if not bad])
             frame = frame.loc[~over]
         if kind in REFERENCES and not known:
             known = {
@@ -258,7 +303,7 @@ def _unique(keys: Collection[str]) -> pd.Index:
     return index if index.is_unique else index.drop_duplicates()
 
 
-def _validated(kind: str, frame: pd.DataFrame, origins: list[str],
+def _validated(kind: str, frame: pd.DataFrame, origins: Sequence[str],
                quarantine: list[QuarantineEntry], known: Mapping[str, _Known]) -> pd.DataFrame:
     """Column-wise validation (same verdicts as the kind's model), then the references.
 

@@ -51,7 +51,7 @@ def _quarantine(raw: RawDelivery, kind: str, keys: tuple[str, ...]) -> list[Quar
 
 def _where(raw: RawDelivery, kind: str, entry: QuarantineEntry) -> str:
     """The file:line of a quarantined row (validation counts rows from 1)."""
-    return str(raw.source_of_row[kind].iloc[entry.line - 1])
+    return str(raw.source_of_row[kind][entry.line - 1])
 
 
 @pytest.mark.parametrize("headers", ["en", "zh"])
@@ -68,7 +68,7 @@ def test_round_trip(frames: dict[str, pd.DataFrame], tmp_path: Path, format: str
         assert list(raw.frames[kind].columns) == list(frame.columns), kind
         assert _rows(raw.frames[kind]) == _rows(frame), kind
         assert raw.sources[kind] == [f"{kind}.{format}"]
-        assert raw.source_of_row[kind].tolist() == [
+        assert list(raw.source_of_row[kind]) == [
             f"{kind}.{format}:{line}" for line in range(1, len(frame) + 1)]
     if format == "csv" and encoding == "gb18030":
         assert "enterprises.csv: encoding GB18030 (not UTF-8), decoded (编码 GB18030)" in raw.notes
@@ -229,9 +229,9 @@ def test_line_numbers_csv_parts_and_jsonl_blank_lines(tmp_path: Path) -> None:
     raw = read_delivery(tmp_path)
     assert raw.sources["people"] == ["people.csv", "people-2.csv", "people-10.csv"]
     assert raw.frames["people"]["name"].tolist() == ["甲", "乙", "丙", "丁"]
-    assert raw.source_of_row["people"].tolist() == [
+    assert list(raw.source_of_row["people"]) == [
         "people.csv:1", "people.csv:2", "people-2.csv:1", "people-10.csv:1"]
-    assert raw.source_of_row["officers"].tolist() == [
+    assert list(raw.source_of_row["officers"]) == [
         "officers.jsonl:2", "officers.jsonl:4", "officers.jsonl:5"]
     assert raw.frames["officers"]["role"].tolist() == ["director", "supervisor", "boss"]
     quarantine = _quarantine(raw, "officers", ("enterprise_uscc",))
@@ -335,7 +335,7 @@ def test_bods_files_go_through_the_bods_reader(tmp_path: Path,
     raw = read_delivery(tmp_path)
     assert raw.frames["shareholdings"]["ratio"].tolist() == [0.5, 0.25]  # BODS rows last
     assert raw.sources["shareholdings"] == ["shareholdings.csv", "owners.bods.json"]
-    assert raw.source_of_row["shareholdings"].tolist() == [
+    assert list(raw.source_of_row["shareholdings"]) == [
         "shareholdings.csv:1", "owners.bods.json:1"]
     records = [Shareholding.model_validate(row) for row in _rows(raw.frames["shareholdings"])]
     assert [record.ratio for record in records] == [0.5, 0.25]

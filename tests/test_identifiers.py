@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ingestion.identifiers import (
     USCC_CATEGORIES,
     USCC_CHARSET,
+    PersonPseudonyms,
     gb11643_check_char,
     gb11714_check_char,
     hash_person_id,
@@ -152,6 +153,19 @@ def test_hash_person_id_is_keyed_and_normalised() -> None:
         hash_person_id("11010519491231002X", b"")
     with pytest.raises(ValueError, match="check character"):
         hash_person_id("110105194912310021", KEY)
+
+
+def test_person_pseudonyms_are_hash_person_id_remembered() -> None:
+    pseudonyms = PersonPseudonyms(KEY)
+    for number in ("11010519491231002X", "11010519491231002x", " 11010519491231002X"):
+        assert pseudonyms(number) == hash_person_id(number, KEY)
+        assert pseudonyms(number) == pseudonyms(number)  # the remembered answer
+    assert PersonPseudonyms(b"other-key")("11010519491231002X") != pseudonyms(
+        "11010519491231002X")
+    with pytest.raises(ValueError, match="check character"):
+        pseudonyms("110105194912310021")  # invalid numbers are never hashed
+    with pytest.raises(ValueError, match="non-empty key"):
+        PersonPseudonyms(b"")
 
 
 def test_mask_id_number_hides_the_birth_date() -> None:
