@@ -48,6 +48,10 @@ class _Rows:
 
     def upsert(self, new: pd.DataFrame, identity: list[str]) -> None:
         self.stamp = next(_STAMPS)
+        if list(new.columns) == identity and new.index.dtype == np.dtype(object):
+            # Nodes that are nothing but their key (addresses, phones, e-mails): one already
+            # here is the same row, so nothing is replaced and the table is not rebuilt.
+            new = new.loc[[key not in self.ids for key in new.index]]
         incoming = new.index.tolist()
         if not self.ids.isdisjoint(incoming):
             frame = self.frame()
@@ -72,8 +76,11 @@ class _Rows:
         assert frame is not None
         self.stamp = next(_STAMPS)
         dropped = frame.loc[~mask]
-        self.chunks = [frame.loc[mask]]
-        self.ids = set(self.chunks[0].index.tolist())
+        kept = frame.loc[mask]
+        self.chunks = [kept]
+        gone = set(dropped.index.tolist())
+        # A hash shared with a kept row (a collision) stays.
+        self.ids -= gone - set(kept.index[kept.index.isin(list(gone))].tolist())
         return dropped
 
     def __len__(self) -> int:
@@ -159,10 +166,15 @@ class MemoryStore:
 
     def delete_relationships(self, spec: RelSpec, starts: Sequence[str], key: str) -> set[str]:
         rows = self._relationships[spec]
-        frame = rows.frame()
-        if frame is None or not len(starts):
+        # Only nodes already here can have relationships (a first load: none of them).
+        known = self._nodes[spec.start].ids
+        starts = [start for start in starts if start in known]
+        frame = rows.frame() if starts else None
+        if frame is None:
             return set()
         doomed = frame["start"].isin(set(starts)).to_numpy() & (frame["key"] == key).to_numpy()
+        if not doomed.any():
+            return set()
         return set(rows.keep(~doomed)["end"])
 
     def delete_orphans(self, label: str, keys: Collection[str]) -> int:
