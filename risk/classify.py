@@ -116,7 +116,9 @@ class Classification:
     """One row per enterprise, in USCC order, flat columns:
 
     ``uscc, risk_class, score, score_<dimension>, contribution_<dimension>, rule,
-    rule_record_zh/en, reason<k>_<field>`` (k = 1..3), ``counterfactual_code/_zh/_en``,
+    rule_record_zh/en, reason<k>_<field>`` (k = 1..3), ``counterfactual_code``,
+    ``counterfactual_threshold`` (the raw value to go under, or reach for a decreasing
+    transform), ``counterfactual_zh/_en``,
     ``score_<sector>, class_<sector>`` (sector members only).
     """
 
@@ -313,6 +315,7 @@ class Classifier:
         best_cost = np.full(n, np.inf)
         best_text = (np.full(n, "", dtype=object), np.full(n, "", dtype=object))
         best_code = np.full(n, "", dtype=object)
+        threshold_out = np.full(n, np.nan)
         for name, weight in weights.items():
             spec = self.indicators.indicators[name]
             transform = spec.transform
@@ -338,6 +341,7 @@ class Classifier:
                     op = "<" if increasing else "≥"
                     self._record(ok, best_cost, step - drop / 1000, best_code, name, best_text,
                                  spec.label_zh, spec.label_en, op, edge, raw, current, lower)
+                    threshold_out[ok] = edge[ok]
             else:
                 x, y = np.asarray(transform.x), np.asarray(transform.y)
                 increasing = y[-1] >= y[0]
@@ -351,13 +355,16 @@ class Classifier:
                     self._record(ok, best_cost, 1 - drop / 1000, best_code, name, best_text,
                                  spec.label_zh, spec.label_en, "<" if increasing else "≥",
                                  threshold, raw, current, lower)
+                    threshold_out[ok] = threshold[ok]
         code[by_score] = best_code[by_score]
         zh[by_score] = best_text[0][by_score]
         en[by_score] = best_text[1][by_score]
         stuck = by_score & (best_code == "")
         zh[stuck] = "单项指标改善不足以降级，需多项改善"
         en[stuck] = "no single indicator change suffices; several must improve"
-        return {"counterfactual_code": code, "counterfactual_zh": zh, "counterfactual_en": en}
+        return {"counterfactual_code": code, "counterfactual_threshold": np.where(
+                    by_score, threshold_out, np.nan),
+                "counterfactual_zh": zh, "counterfactual_en": en}
 
     @staticmethod
     def _record(ok: npt.NDArray[np.bool_], best_cost: npt.NDArray[np.float64],

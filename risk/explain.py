@@ -48,6 +48,20 @@ class Evidence:
     en: pd.Series
 
 
+Describe = Callable[[pd.DataFrame], Evidence]
+
+
+def _unless_empty(describe: Describe) -> Describe:
+    """No records, no evidence (and no string operations on empty float columns)."""
+    def guarded(frame: pd.DataFrame) -> Evidence:
+        if frame.empty:
+            empty = pd.Series([], dtype=object)
+            return Evidence(empty, empty)
+        return describe(frame)
+
+    return guarded
+
+
 def _day(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values).dt.strftime("%Y-%m-%d").fillna("")
 
@@ -72,6 +86,7 @@ def _pick(frame: pd.DataFrame, by: str = "date") -> pd.DataFrame:
     return ordered.drop_duplicates("uscc", keep="last").set_index("uscc")
 
 
+@_unless_empty
 def _penalties(frame: pd.DataFrame) -> Evidence:
     best = _pick(frame.assign(amount=frame["amount"].astype(float)), "amount")
     day = _day(best["date"])
@@ -84,6 +99,7 @@ def _penalties(frame: pd.DataFrame) -> Evidence:
 
 
 def _listing(name_zh: str, name_en: str) -> Callable[[pd.DataFrame], Evidence]:
+    @_unless_empty
     def describe(frame: pd.DataFrame) -> Evidence:
         best = _pick(frame)
         listed, removed = _day(best["listed"]), _day(best["removed"])
@@ -98,6 +114,7 @@ def _listing(name_zh: str, name_en: str) -> Callable[[pd.DataFrame], Evidence]:
     return describe
 
 
+@_unless_empty
 def _inspections(frame: pd.DataFrame) -> Evidence:
     best = _pick(frame)
     day = _day(best["date"])
@@ -105,6 +122,7 @@ def _inspections(frame: pd.DataFrame) -> Evidence:
                     "inspection " + day + ": " + _en(best["outcome"]))
 
 
+@_unless_empty
 def _complaints(frame: pd.DataFrame) -> Evidence:
     best = _pick(frame)
     count = frame.groupby("uscc").size().reindex(best.index)
@@ -116,6 +134,7 @@ def _complaints(frame: pd.DataFrame) -> Evidence:
     )
 
 
+@_unless_empty
 def _changes(frame: pd.DataFrame) -> Evidence:
     best = _pick(frame)
     day = _day(best["date"])
@@ -129,6 +148,7 @@ def _changes(frame: pd.DataFrame) -> Evidence:
 
 
 def _dated(name_zh: str, name_en: str) -> Callable[[pd.DataFrame], Evidence]:
+    @_unless_empty
     def describe(frame: pd.DataFrame) -> Evidence:
         best = _pick(frame)
         count = frame.groupby("uscc").size().reindex(best.index).astype(str)
@@ -139,6 +159,7 @@ def _dated(name_zh: str, name_en: str) -> Callable[[pd.DataFrame], Evidence]:
     return describe
 
 
+@_unless_empty
 def _revocations(frame: pd.DataFrame) -> Evidence:
     best = _pick(frame.assign(revoked_day=pd.to_datetime(frame["revoked"])), "revoked_day")
     day = _day(best["revoked"])
