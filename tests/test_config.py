@@ -151,7 +151,8 @@ def test_fitted_weights_must_be_given_and_fit_the_tree(tmp_path: Path) -> None:
     good.write_text(json.dumps({"indicator_weights": weights}), encoding="utf-8")
     fitted = load_indicator_config(DEFAULT_CONFIG, INDICATORS, weights="fitted", fitted=good)
     assert fitted.weight_source == "fitted" and fitted.fitted_path == good
-    assert list(fitted.global_weights().values()) == pytest.approx([1 / len(weights)] * len(weights))
+    share = [1 / len(weights)] * len(weights)
+    assert list(fitted.global_weights().values()) == pytest.approx(share)
     assert [len(d.groups) for d in fitted.dimensions] == [len(d.groups) for d in
                                                           config.dimensions]
     del weights["age_years"]

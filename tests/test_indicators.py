@@ -9,10 +9,10 @@ import pytest
 
 from features.score import IndicatorSystem
 from features.tables import read_tables
-from graph.store import GraphStore
-from risk.classify import Classifier, load_classification_config
 from graph.load import delivery_to_batch, write_batch
+from graph.store import GraphStore
 from ingestion.identifiers import PersonPseudonyms
+from risk.classify import Classifier, load_classification_config
 from tests.builders import AS_OF, sector_delivery, uscc
 from tests.conftest import PERSON_KEY
 from tests.test_stores import load_small
