@@ -211,10 +211,11 @@ class Classifier:
         names = list(scores.contributions.columns)
         rule_indicators = [f.indicator for f in self.config.floors]
         needed = sorted(set(names) | set(rule_indicators))
-        records = (evidence(tables, dict(self.indicators.indicators), scores.raw, needed)
-                   if tables is not None else self._values_only(scores.raw, needed))
+        values = {name: format_values(scores.raw[name]) for name in needed}
+        records = (evidence(tables, dict(self.indicators.indicators), scores.raw, needed, values)
+                   if tables is not None else self._values_only(values))
         columns.update(self._rule_records(rule, records))
-        columns.update(self._reasons(scores, records))
+        columns.update(self._reasons(scores, records, values))
         columns.update(self._counterfactual(scores, score_class, risk_class, rule))
         for sector in self.indicators.sectors:
             sector_score = scores.sector_scores[sector.id]
@@ -225,11 +226,10 @@ class Classifier:
             columns[f"class_{sector.id}"] = sector_class.where(member, "").to_numpy()
         return Classification(pd.DataFrame(columns).reset_index(drop=True))
 
-    def _values_only(self, raw: pd.DataFrame, names: list[str]) -> dict[str, Evidence]:
+    def _values_only(self, values: dict[str, pd.Series]) -> dict[str, Evidence]:
         result = {}
-        for name in names:
+        for name, value in values.items():
             spec = self.indicators.indicators[name]
-            value = format_values(raw[name])
             result[name] = Evidence(spec.label_zh + " " + value, spec.label_en + ": " + value)
         return result
 
@@ -248,8 +248,8 @@ class Classifier:
                 en[rows] = records[indicator].en.to_numpy()[rows]
         return {"rule_record_zh": zh, "rule_record_en": en}
 
-    def _reasons(self, scores: BaseScores, records: dict[str, Evidence]
-                 ) -> dict[str, npt.NDArray[Any]]:
+    def _reasons(self, scores: BaseScores, records: dict[str, Evidence],
+                 values: dict[str, pd.Series]) -> dict[str, npt.NDArray[Any]]:
         """Top indicators by points above their lowest possible, with their records."""
         names = list(scores.contributions.columns)
         weights = self.indicators.global_weights()
@@ -273,7 +273,7 @@ class Classifier:
                 chosen = present & (column == i)
                 if not chosen.any():
                     continue
-                out["value"][chosen] = format_values(scores.raw[name]).to_numpy()[chosen]
+                out["value"][chosen] = values[name].to_numpy()[chosen]
                 out["record_zh"][chosen] = records[name].zh.to_numpy()[chosen]
                 out["record_en"][chosen] = records[name].en.to_numpy()[chosen]
             for field in REASON_FIELDS:

@@ -214,25 +214,30 @@ def _records(t: GraphTables, name: str, spec: IndicatorConfig) -> Evidence | Non
 
 
 def format_values(values: pd.Series) -> pd.Series:
-    """Raw values as short text: integers without decimals, others with two; "missing"."""
+    """Raw values as short text: integers without decimals, others rounded to two places;
+    "missing". Column-wise (numpy's own number formatting, no Python per value)."""
     numeric = pd.to_numeric(values, errors="coerce")
     if values.dtype == object and numeric.isna().sum() > values.isna().sum():
         return values.fillna("missing").astype(str)
     number = numeric.to_numpy(dtype=float)
-    whole = np.isfinite(number) & (number == np.round(number))
-    text = np.where(whole, np.char.mod("%d", np.nan_to_num(number).astype(np.int64)),
-                    np.char.mod("%.2f", np.nan_to_num(number)))
-    return pd.Series(np.where(np.isnan(number), "missing", text), index=values.index)
+    text = np.full(len(number), "missing", dtype=object)
+    finite = np.isfinite(number)
+    whole = finite & (number == np.round(number))
+    text[whole] = number[whole].astype(np.int64).astype(str)
+    fraction = finite & ~whole
+    text[fraction] = np.round(number[fraction], 2).astype(str)
+    return pd.Series(text, index=values.index)
 
 
 def evidence(t: GraphTables, indicators: dict[str, IndicatorConfig], raw: pd.DataFrame,
-             names: list[str]) -> dict[str, Evidence]:
+             names: list[str], values: dict[str, pd.Series] | None = None
+             ) -> dict[str, Evidence]:
     """The evidence of each indicator in ``names``: a record where there is one, else the
     indicator with its value (``成立年限(年) 0.60`` / ``Years since establishment: 0.60``)."""
     result: dict[str, Evidence] = {}
     for name in names:
         spec = indicators[name]
-        value = format_values(raw[name])
+        value = values[name] if values is not None else format_values(raw[name])
         zh = spec.label_zh + " " + value
         en = spec.label_en + ": " + value
         records = _records(t, name, spec)
