@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from features.score import IndicatorSystem
 
 app = typer.Typer(
     help="riskgraph: graph-based enterprise credit-risk classification (企业信用风险分类).",
@@ -77,24 +81,208 @@ def ingest(
         raise typer.Exit(1)
 
 
+class WeightChoice(StrEnum):
+    ahp = "ahp"
+    fitted = "fitted"
+
+
+Weights = Annotated[WeightChoice | None, typer.Option(
+    help="Indicator weights: ahp (the pairwise matrices) or fitted (from `riskgraph "
+         "indicators fit`); default: RISKGRAPH_WEIGHTS, else the config's [weights].")]
+FittedFile = Annotated[Path | None, typer.Option(
+    "--fitted", help="Fitted-weights file for --weights fitted.")]
+
+
+def _job_settings(graph: GraphKind | None, weights: WeightChoice | None = None,
+                  fitted: Path | None = None) -> Settings:
+    changes: dict[str, object] = {}
+    if graph is not None:
+        changes["graph"] = graph.value
+    if weights is not None:
+        changes["weights"] = weights.value
+    if fitted is not None:
+        changes["fitted_weights"] = fitted
+    return Settings(**changes)  # type: ignore[arg-type]
+
+
+def _system(settings: Settings) -> IndicatorSystem:
+    from api.pipeline import indicator_system
+    from api.show import weights_note
+    from features.config import ConfigError
+
+    try:
+        system = indicator_system(settings)
+    except ConfigError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    console.print(weights_note(system.config))
+    return system
+
+
 @app.command()
 def classify(
     as_of: Annotated[datetime | None, typer.Option(
         formats=["%Y-%m-%d"], help="Classify as of this date (default: today).")] = None,
-    out: Annotated[Path, typer.Option(help="Folder for classification.parquet.")] = Path("out"),
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for classification.parquet and snapshots/ (default: out/ for the file, "
+             "RISKGRAPH_HOME for the snapshots).")] = None,
+    graph: Annotated[GraphKind | None, typer.Option(
+        help="Graph store (default: RISKGRAPH_GRAPH, else memory).")] = None,
+    weights: Weights = None, fitted: FittedFile = None,
+) -> None:
+    """Score and classify every enterprise as of a date; store the month's snapshot."""
+    from api.pipeline import classify as classify_store
+    from api.pipeline import open_store, write_classification, write_run_snapshot
+    from api.show import class_mix_line
+
+    settings = _job_settings(graph, weights, fitted)
+    system = _system(settings)
+    day = (as_of or datetime.now()).date()
+    with open_store(settings, console, persistent=True) as store, console.status(
+            f"scoring and classifying as of {day} 评分分类中"):
+        run = classify_store(store, day, system)
+    console.print(f"分类结果 class mix as of {day}: "
+                  + class_mix_line(run.classification.class_counts()))
+    console.print(f"wrote {write_classification(run, out or Path('out'))}")
+    folder = write_run_snapshot(run, out or settings.snapshot_root)
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    if meta["class_mix_psi"] is not None:
+        console.print(f"class-mix PSI vs {meta['previous_month']} 类别分布稳定性: "
+                      f"{meta['class_mix_psi']:.4f}")
+    console.print(f"snapshot 快照: {folder}")
+
+
+@app.command()
+def diff(
+    before: Annotated[str, typer.Argument(help="Earlier month, YYYY-MM.")],
+    after: Annotated[str, typer.Argument(help="Later month, YYYY-MM.")],
+    out: Annotated[Path | None, typer.Option(
+        help="Folder holding snapshots/ (default: RISKGRAPH_HOME).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Changes shown.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every change as JSON.")] = False,
+) -> None:
+    """Enterprises whose class changed between two monthly snapshots, and why (类别变化)."""
+    import pandas as pd
+
+    from api.show import class_mix_line, diff_table
+    from risk.snapshot import class_mix_psi, diff_snapshots, read_snapshot
+
+    root = out or Settings().snapshot_root
+    try:
+        old, new = read_snapshot(root, before), read_snapshot(root, after)
+    except FileNotFoundError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    changes = diff_snapshots(old, new)
+    if as_json:
+        console.print_json(changes.to_json(orient="records", force_ascii=False))
+        return
+    for snapshot in (old, new):
+        counts = pd.Series(snapshot.meta["class_counts"])
+        console.print(f"{snapshot.month}: " + class_mix_line(counts))
+    psi = class_mix_psi(pd.Series(old.meta["class_counts"]), pd.Series(new.meta["class_counts"]))
+    console.print(f"class-mix PSI 类别分布稳定性 {before} -> {after}: {psi:.4f}")
+    for name, snapshot in (("before", old), ("after", new)):
+        config = snapshot.meta["indicator_config"]
+        console.print(f"{name}: config v{config['version']} ({config['sha256'][:12]}), "
+                      f"weights {snapshot.meta['weights']['source']}, "
+                      f"model {snapshot.meta['model_version']}")
+    console.print(diff_table(changes, limit))
+
+
+@app.command()
+def evaluate(
+    as_of: Annotated[datetime, typer.Option(
+        formats=["%Y-%m-%d"], help="Score as of this date; outcome = problems found in the "
+                                   "12 months after it (the store must hold them).")],
+    graph: Annotated[GraphKind | None, typer.Option(
+        help="Graph store (default: RISKGRAPH_GRAPH, else memory).")] = None,
+    weights: Weights = None, fitted: FittedFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Backtest: AUC of the base score against the 12-month outcome; discovery rate per
+    class (结果回溯)."""
+    from api.pipeline import evaluate_store, open_store
+    from api.show import print_evaluation
+
+    settings = _job_settings(graph, weights, fitted)
+    system = _system(settings)
+    with open_store(settings, console, persistent=True) as store, console.status(
+            "backtesting 结果回溯中"):
+        _, result = evaluate_store(store, as_of.date(), system)
+    if as_json:
+        console.print_json(json.dumps(result.to_dict()))
+    else:
+        print_evaluation(console, result)
+
+
+indicators_app = typer.Typer(help="The indicator system (指标体系): tree, quality, fitted weights.",
+                             no_args_is_help=True)
+app.add_typer(indicators_app, name="indicators")
+
+
+@indicators_app.command("show")
+def indicators_show(weights: Weights = None, fitted: FittedFile = None) -> None:
+    """The indicator tree with AHP weights and each matrix's consistency ratio."""
+    from api.show import indicator_tree
+
+    system = _system(_job_settings(None, weights, fitted))
+    console.print(indicator_tree(system.config))
+
+
+@indicators_app.command("quality")
+def indicators_quality(
+    as_of: Annotated[datetime, typer.Option(
+        formats=["%Y-%m-%d"], help="Indicators as of this date; outcome in the 12 months "
+                                   "after; PSI against the month before.")],
+    graph: Annotated[GraphKind | None, typer.Option(
+        help="Graph store (default: RISKGRAPH_GRAPH, else memory).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the report as CSV.")] = None,
+) -> None:
+    """Indicator quality report: IV, missing rate, month-over-month PSI (指标质量)."""
+    from api.pipeline import open_store, quality_of_store
+    from api.show import quality_table
+
+    settings = _job_settings(graph)
+    system = _system(settings)
+    with open_store(settings, console, persistent=True) as store, console.status(
+            "indicator quality 指标质量评估中"):
+        report = quality_of_store(store, as_of.date(), system)
+    console.print(quality_table(report))
+    flagged = report.loc[report["flag"] != "", "indicator"].tolist()
+    console.print(f"IV < 0.02 (flagged 预测力弱): {len(flagged)}: {', '.join(flagged) or '-'}")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        report.to_csv(out, index=False, encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
+@indicators_app.command("fit")
+def indicators_fit(
+    as_of: Annotated[datetime, typer.Option(
+        formats=["%Y-%m-%d"], help="Fit on indicators as of this date and problems found "
+                                   "in the 12 months after.")],
+    out: Annotated[Path, typer.Option(help="Where to write the fitted weights.")] = Path(
+        "out/weights-fitted.json"),
     graph: Annotated[GraphKind | None, typer.Option(
         help="Graph store (default: RISKGRAPH_GRAPH, else memory).")] = None,
 ) -> None:
-    """Score and classify every enterprise in the graph store as of a date."""
-    from api.pipeline import classify as classify_store
-    from api.pipeline import open_store, write_classification
+    """Fit non-negative indicator weights to past outcomes; compare with AHP (数据拟合权重).
 
-    settings = Settings() if graph is None else Settings(graph=graph.value)
-    with open_store(settings, console, persistent=True) as store:
-        run = classify_store(store, (as_of or datetime.now()).date())
-    counts = run.classification.class_counts()
-    console.print(" ".join(f"{name}: {count:,}" for name, count in counts.items()))
-    console.print(f"wrote {write_classification(run, out)}")
+    Nothing uses them until you ask: `riskgraph classify --weights fitted --fitted FILE`.
+    """
+    from api.pipeline import fit_store, open_store
+    from api.show import fitted_table
+
+    settings = _job_settings(graph, WeightChoice.ahp)
+    system = _system(settings)
+    with open_store(settings, console, persistent=True) as store, console.status(
+            "fitting weights 拟合权重中"):
+        fitted = fit_store(store, as_of.date(), system)
+    console.print(fitted_table(fitted, system.config))
+    console.print(f"AUC in sample: AHP {fitted.auc_ahp:.3f}, fitted {fitted.auc_fitted:.3f}; "
+                  f"distance to AHP (total variation) {fitted.distance:.3f}")
+    console.print(f"wrote {fitted.write(out)}  (use: --weights fitted --fitted {out})")
 
 
 @neo4j_app.command("start")
@@ -269,3 +457,7 @@ def query_clusters(
             group = engine.cluster(uscc, as_of=_day(as_of), risk_classes=classes)
             result = Clusters(resolve_as_of(_day(as_of)), (group,), 1, group.cycles)
     (print_json if as_json else show_clusters)(console, result)
+
+
+if __name__ == "__main__":
+    app()

@@ -16,17 +16,21 @@ from scipy.stats import spearmanr
 from api.pipeline import (
     ClassificationRun,
     classify,
+    evaluate_store,
     open_store,
     progress_bar,
     write_classification,
     write_quarantine,
 )
 from api.settings import Settings
+from api.show import print_evaluation
+from features.outcome import HORIZON_MONTHS
 from graph.ingest import IngestReport, delivery_folders, ingest_folder
 from graph.neo4j_store import Neo4jStore
 from ingestion.formats import write_delivery
 from ingestion.synthetic import generate_province, monthly_deliveries
 from risk.classify import CLASS_LABELS, CLASSES
+from risk.evaluate import Evaluation
 from risk.report import class_mix, industry_label, region_label
 
 
@@ -37,6 +41,7 @@ class DemoResult:
     counts: dict[str, int]  # nodes per label, relationships per type
     spearman: float  # hidden risk vs base score
     quarantined: int
+    evaluation: Evaluation  # base score a year before as_of against the year's problems
 
 
 def run_demo(
@@ -67,6 +72,9 @@ def run_demo(
         counts = store.counts()
         with console.status("scoring and classifying"):
             run = classify(store, as_of)
+        backtest_day = (pd.Timestamp(as_of) - pd.DateOffset(months=HORIZON_MONTHS)).date()
+        with console.status(f"backtesting: scores as of {backtest_day}, problems found after"):
+            _, evaluation = evaluate_store(store, backtest_day)
     quarantined = [entry for report in reports for entry in report.quarantine]
     quarantine = write_quarantine(quarantined, out_dir / "quarantine.csv")
     records = sum(report.records for report in reports)
@@ -82,9 +90,10 @@ def run_demo(
     rho = float(spearmanr(truth.reindex(score.index), score).statistic)
 
     print_summary(run, province.enterprises, console)
+    print_evaluation(console, evaluation)
     console.print(f"Spearman(hidden risk, base score) = {rho:.3f}  (隐藏风险与基础评分的秩相关)")
     console.print(f"wrote {output}  ({time.perf_counter() - started:.1f} s)")
-    return DemoResult(run, output, counts, rho, len(quarantined))
+    return DemoResult(run, output, counts, rho, len(quarantined), evaluation)
 
 
 def _mix_table(title: str, mix: pd.DataFrame, limit: int = 50) -> Table:
@@ -112,5 +121,6 @@ def print_summary(run: ClassificationRun, enterprises: pd.DataFrame, console: Co
     console.print(_mix_table(
         "按行业门类 By industry section (top 10)",
         class_mix(classes, info["industry_code"].map(industry_label)), limit=10))
-    vetoed = int((frame["rule"] != "").sum())
-    console.print(f"classes fixed by a rule (veto) 规则定级: {vetoed:,}")
+    rules = frame.loc[frame["rule"] != "", "rule"].value_counts()
+    console.print("classes fixed by a rule 规则定级: " + (", ".join(
+        f"{rule} {count:,}" for rule, count in rules.items()) or "none"))

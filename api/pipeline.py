@@ -13,12 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.settings import Settings
+from features.config import IndicatorSystemConfig
+from features.fit import FittedWeights, fit_weights
+from features.outcome import horizon_end, outcome_12m
+from features.quality import quality_report
 from features.score import BaseScores, IndicatorSystem
-from features.tables import read_tables
+from features.tables import GraphTables, read_tables
 from graph.ingest import IngestReport, bulk_ingest_folder, delivery_folders, ingest_folder
 from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
@@ -26,7 +32,14 @@ from graph.server import LocalNeo4jServer
 from graph.store import GraphStore
 from ingestion.synthetic import Province
 from ingestion.validate import Delivery, QuarantineEntry, validate_frames
-from risk.classify import Classification, Classifier, load_classification_config
+from risk.classify import (
+    Classification,
+    ClassificationConfig,
+    Classifier,
+    load_classification_config,
+)
+from risk.evaluate import Evaluation, evaluate
+from risk.snapshot import write_snapshot
 
 
 @contextmanager
@@ -91,20 +104,75 @@ class ClassificationRun:
     as_of: dt.date
     scores: BaseScores
     classification: Classification
+    indicators: IndicatorSystemConfig
+    config: ClassificationConfig
+    tables: GraphTables
+
+
+def indicator_system(settings: Settings) -> IndicatorSystem:
+    """The indicator system with the weights the settings choose (AHP unless told)."""
+    return IndicatorSystem(weights=settings.weights, fitted=settings.fitted_weights)
 
 
 def classify(
     store: GraphStore, as_of: dt.date, indicators: IndicatorSystem | None = None,
-    classification_config: Path | None = None,
+    classification_config: Path | None = None, *, tables: GraphTables | None = None,
 ) -> ClassificationRun:
-    """Base scores and classes for every enterprise in ``store`` as of ``as_of``."""
+    """Scores, classes, reasons with records, for every enterprise in ``store`` as of
+    ``as_of`` (``tables``: already read as of ``as_of``)."""
     system = indicators or IndicatorSystem()
     config = (
         load_classification_config(classification_config, system.config)
         if classification_config else load_classification_config(indicators=system.config)
     )
-    scores = system.score(read_tables(store, as_of))
-    return ClassificationRun(as_of, scores, Classifier(config, system.config).predict(scores))
+    tables = tables if tables is not None else read_tables(store, as_of)
+    scores = system.score(tables)
+    classification = Classifier(config, system.config).predict(scores, tables)
+    return ClassificationRun(as_of, scores, classification, system.config, config, tables)
+
+
+def write_run_snapshot(run: ClassificationRun, root: Path) -> Path:
+    """The monthly snapshot of ``run`` under ``root/snapshots/YYYY-MM``."""
+    return write_snapshot(root, run.as_of, run.classification, run.scores, run.indicators,
+                          run.config)
+
+
+def outcome_of(store: GraphStore, as_of: dt.date, usccs: pd.Index) -> pd.Series:
+    """The 12-month outcome (records in ``(as_of, as_of + 12 months]``) of ``usccs``."""
+    return outcome_12m(read_tables(store, horizon_end(as_of)), as_of, usccs)
+
+
+def evaluate_store(store: GraphStore, as_of: dt.date,
+                   indicators: IndicatorSystem | None = None) -> tuple[ClassificationRun,
+                                                                       Evaluation]:
+    """Classify as of ``as_of`` and compare with what was found in the 12 months after."""
+    run = classify(store, as_of, indicators)
+    outcome = outcome_of(store, as_of, run.scores.base_score.index)
+    return run, evaluate(run.classification, run.scores.base_score, outcome, as_of,
+                         horizon_end(as_of))
+
+
+def quality_of_store(store: GraphStore, as_of: dt.date,
+                     indicators: IndicatorSystem | None = None) -> pd.DataFrame:
+    """Each indicator's IV against the 12-month outcome, missing rate, and PSI against
+    the month before ``as_of``."""
+    system = indicators or IndicatorSystem()
+    tables = read_tables(store, as_of)
+    raw = system.raw_values(tables)
+    sub = system.sub_scores(raw)
+    month_before = (pd.Timestamp(as_of) - pd.DateOffset(months=1)).date()
+    previous = system.sub_scores(system.raw_values(read_tables(store, month_before)))
+    outcome = outcome_of(store, as_of, raw.index)
+    return quality_report(system.config, raw, sub, previous, outcome, tables.sector_members)
+
+
+def fit_store(store: GraphStore, as_of: dt.date,
+              indicators: IndicatorSystem | None = None) -> FittedWeights:
+    """Weights fitted to the 12-month outcome as of ``as_of`` (AHP weights for comparison)."""
+    system = indicators or IndicatorSystem(weights="ahp")
+    tables = read_tables(store, as_of)
+    sub = system.sub_scores(system.raw_values(tables))
+    return fit_weights(system.config, sub, outcome_of(store, as_of, sub.index), as_of)
 
 
 def write_quarantine(entries: list[QuarantineEntry], path: Path) -> Path:
@@ -192,11 +260,13 @@ def bulk_first_load(
 
 
 def write_classification(run: ClassificationRun, out_dir: Path) -> Path:
-    """``out_dir/classification.parquet``: USCC, class, score, dimension scores, reasons."""
+    """``out_dir/classification.parquet``: class, scores, contributions, rule, reasons with
+    records, counterfactual, sector classes, as_of."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "classification.parquet"
-    frame = run.classification.frame.assign(as_of=pd.Timestamp(run.as_of))
+    table = run.classification.to_arrow()
+    table = table.append_column("as_of", pa.array([run.as_of] * table.num_rows, pa.date32()))
     temporary = path.with_suffix(".parquet.tmp")
-    frame.to_parquet(temporary, index=False)
+    pq.write_table(table, temporary)
     temporary.replace(path)  # never a half-written file under the real name
     return path

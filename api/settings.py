@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
     home: Path = _default_home()
+    # Indicator weights: None follows features/indicators.toml ([weights] source, "ahp");
+    # "fitted" takes the file of `riskgraph indicators fit` (fitted_weights).
+    weights: Literal["ahp", "fitted"] | None = None
+    fitted_weights: Path | None = None
     # Key of the keyed hash that replaces identity numbers; generated once when unset.
     person_id_key: SecretStr | None = None
 
@@ -36,6 +40,11 @@ class Settings(BaseSettings):
     def memory_store_path(self) -> Path:
         """Where the embedded store is kept between commands."""
         return self.home / "memory-store.pickle"
+
+    @property
+    def snapshot_root(self) -> Path:
+        """Monthly snapshots live in ``snapshot_root/snapshots/YYYY-MM``."""
+        return self.home
 
     # Memory of the project's own server: the defaults suit tests and the demo; a province
     # (1,000,000 enterprises) wants e.g. 4g and 6g on a 24 GB machine.

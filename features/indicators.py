@@ -20,7 +20,23 @@ INDICATORS: dict[str, IndicatorFn] = {}
 
 SEVERITY_WEIGHT = {"minor": 1.0, "general": 2.0, "serious": 4.0}
 KEY_CHANGE_FIELDS = ("legal_rep", "address", "shareholder", "name")
-INSPECTION_FINDINGS = ("problem", "not_found", "refused")
+INSPECTION_PROBLEMS = ("problem",)
+INSPECTION_EVASION = ("not_found", "refused")
+# Licences of the safety sectors (food, drugs, medical devices, special equipment).
+SECTOR_LICENCES: dict[str, tuple[str, ...]] = {
+    "food_production": ("food_production",),
+    "drug_retail": ("drug_retail",),
+    "medical_devices": ("medical_device_business", "medical_device_production"),
+    "special_equipment": ("special_equipment_use",),
+}
+SAFETY_LICENCES = (*(t for types in SECTOR_LICENCES.values() for t in types), "food_business")
+# The penalty category of each sector's own law.
+SECTOR_PENALTY_CATEGORY = {
+    "food_production": "food_safety",
+    "drug_retail": "drug_safety",
+    "medical_devices": "medical_device_safety",
+    "special_equipment": "special_equipment_safety",
+}
 
 
 def indicator(name: str) -> Callable[[IndicatorFn], IndicatorFn]:
@@ -65,6 +81,12 @@ def entity_type(t: GraphTables, window_days: int) -> pd.Series:
     return t.enterprises["entity_type"]
 
 
+@indicator("registered_capital")
+def registered_capital(t: GraphTables, window_days: int) -> pd.Series:
+    capital = t.enterprises["registered_capital"].astype(float)
+    return capital.where(capital > 0)
+
+
 @indicator("industry_tier")
 def industry_tier(t: GraphTables, window_days: int) -> pd.Series:
     codes = t.enterprises["industry_code"]
@@ -78,6 +100,15 @@ def industry_tier(t: GraphTables, window_days: int) -> pd.Series:
 def key_changes(t: GraphTables, window_days: int) -> pd.Series:
     changes = t.since("change", window_days)
     return _count(t, changes.loc[changes["field"].isin(KEY_CHANGE_FIELDS)])
+
+
+@indicator("capital_reductions_3y")
+def capital_reductions(t: GraphTables, window_days: int) -> pd.Series:
+    changes = t.since("change", window_days)
+    changes = changes.loc[changes["field"] == "registered_capital"]
+    old = pd.to_numeric(changes["old"], errors="coerce")
+    new = pd.to_numeric(changes["new"], errors="coerce")
+    return _count(t, changes.loc[new < old])
 
 
 @indicator("annual_report_gaps_3y")
@@ -102,6 +133,11 @@ def equity_pledges(t: GraphTables, window_days: int) -> pd.Series:
     return _count(t, t.since("equity_pledge", window_days))
 
 
+@indicator("ip_pledges_3y")
+def ip_pledges(t: GraphTables, window_days: int) -> pd.Series:
+    return _count(t, t.since("ip_pledge", window_days))
+
+
 # --- regulatory records ---------------------------------------------------------------
 
 
@@ -113,6 +149,17 @@ def on_abnormal_list(t: GraphTables, window_days: int) -> pd.Series:
 @indicator("abnormal_listings_3y")
 def abnormal_listings(t: GraphTables, window_days: int) -> pd.Series:
     return _count(t, t.since("abnormal_listing", window_days))
+
+
+@indicator("credit_repair_share_3y")
+def credit_repair_share(t: GraphTables, window_days: int) -> pd.Series:
+    """Share of list entries (abnormal, dishonesty) in the window removed by ``as_of``;
+    NaN for enterprises never listed in it."""
+    entries = pd.concat([t.since(kind, window_days)[["uscc", "removed"]]
+                         for kind in ("abnormal_listing", "serious_dishonesty")])
+    removed = pd.to_datetime(entries["removed"])
+    repaired = (removed.notna() & (removed <= t.as_of_ts)).astype(float)
+    return _per_enterprise(t, repaired.groupby(entries["uscc"]).mean(), fill=None)
 
 
 @indicator("penalty_severity_3y")
@@ -128,10 +175,22 @@ def penalty_amount(t: GraphTables, window_days: int) -> pd.Series:
     return _per_enterprise(t, penalties["amount"].astype(float).groupby(penalties["uscc"]).sum())
 
 
+@indicator("penalties_12m")
+def penalties_recent(t: GraphTables, window_days: int) -> pd.Series:
+    penalties = t.since("penalty", window_days)
+    return _count(t, penalties.loc[penalties["severity"] != "minor"])
+
+
 @indicator("inspection_problems_3y")
 def inspection_problems(t: GraphTables, window_days: int) -> pd.Series:
     inspections = t.since("inspection", window_days)
-    return _count(t, inspections.loc[inspections["outcome"].isin(INSPECTION_FINDINGS)])
+    return _count(t, inspections.loc[inspections["outcome"].isin(INSPECTION_PROBLEMS)])
+
+
+@indicator("inspection_evasion_3y")
+def inspection_evasion(t: GraphTables, window_days: int) -> pd.Series:
+    inspections = t.since("inspection", window_days)
+    return _count(t, inspections.loc[inspections["outcome"].isin(INSPECTION_EVASION)])
 
 
 @indicator("court_tax_3y")
@@ -141,12 +200,23 @@ def court_and_tax(t: GraphTables, window_days: int) -> pd.Series:
     )
 
 
-@indicator("licence_revocations_3y")
-def licence_revocations(t: GraphTables, window_days: int) -> pd.Series:
+def revoked_licences(t: GraphTables, window_days: int) -> pd.DataFrame:
+    """Licences revoked within the window up to ``as_of``."""
     licences = t.event("licence")
     revoked = pd.to_datetime(licences["revoked"])
     recent = (revoked <= t.as_of_ts) & (revoked > t.as_of_ts - pd.Timedelta(days=window_days))
-    return _count(t, licences.loc[recent])
+    return licences.loc[recent]
+
+
+@indicator("licence_revocations_3y")
+def licence_revocations(t: GraphTables, window_days: int) -> pd.Series:
+    return _count(t, revoked_licences(t, window_days))
+
+
+@indicator("safety_licence_revoked_3y")
+def safety_licence_revoked(t: GraphTables, window_days: int) -> pd.Series:
+    revoked = revoked_licences(t, window_days)
+    return _count(t, revoked.loc[revoked["licence_type"].isin(SAFETY_LICENCES)])
 
 
 @indicator("on_serious_dishonesty")
@@ -178,6 +248,11 @@ def shared_address_count(t: GraphTables, window_days: int) -> pd.Series:
 @indicator("shared_phone_count")
 def shared_phone_count(t: GraphTables, window_days: int) -> pd.Series:
     return _others_sharing(t, t.phones, "phone")
+
+
+@indicator("shared_email_count")
+def shared_email_count(t: GraphTables, window_days: int) -> pd.Series:
+    return _others_sharing(t, t.emails, "email")
 
 
 @indicator("legal_rep_bad_enterprises")
@@ -217,3 +292,40 @@ def complaint_growth(t: GraphTables, window_days: int) -> pd.Series:
 def complaint_categories(t: GraphTables, window_days: int) -> pd.Series:
     recent = t.since("complaint", window_days)
     return _per_enterprise(t, recent.groupby("uscc")["category"].nunique())
+
+
+# --- sector overlays ------------------------------------------------------------------
+
+
+def valid_licences(t: GraphTables, types: tuple[str, ...]) -> pd.DataFrame:
+    """Licences of ``types`` in force on ``as_of``: issued, not expired, not revoked."""
+    licences = t.event("licence")
+    licences = licences.loc[licences["licence_type"].isin(types)]
+    expires = pd.to_datetime(licences["expires"])
+    revoked = pd.to_datetime(licences["revoked"])
+    valid = (expires.isna() | (expires > t.as_of_ts)) & (revoked.isna() | (revoked > t.as_of_ts))
+    return licences.loc[valid]
+
+
+def _sector_penalties(category: str) -> IndicatorFn:
+    def compute(t: GraphTables, window_days: int) -> pd.Series:
+        penalties = t.since("penalty", window_days)
+        return _count(t, penalties.loc[penalties["category"] == category])
+
+    return compute
+
+
+def _licence_lapsed(sector: str, types: tuple[str, ...]) -> IndicatorFn:
+    def compute(t: GraphTables, window_days: int) -> pd.Series:
+        """1 for an operating member of the sector without a licence in force, else 0."""
+        lacking = ~t.usccs.isin(valid_licences(t, types)["uscc"])
+        operating = (t.enterprises["status"] == "operating").to_numpy()
+        member = t.in_sector(sector).to_numpy()
+        return pd.Series((lacking & operating & member).astype(float), index=t.usccs)
+
+    return compute
+
+
+for _sector, _category in SECTOR_PENALTY_CATEGORY.items():
+    INDICATORS[f"{_sector}_penalties_3y"] = _sector_penalties(_category)
+    INDICATORS[f"{_sector}_licence_lapsed"] = _licence_lapsed(_sector, SECTOR_LICENCES[_sector])

@@ -41,6 +41,7 @@ class GraphTables:
     enterprise_links: pd.DataFrame  # uscc, other (both directions), via
     addresses: pd.DataFrame  # uscc, address
     phones: pd.DataFrame  # uscc, phone
+    emails: pd.DataFrame  # uscc, email
 
     @property
     def as_of_ts(self) -> pd.Timestamp:
@@ -67,6 +68,19 @@ class GraphTables:
         )
         listed: pd.Index = pd.Index(frame.loc[current, "uscc"].unique(), dtype=object)
         return listed
+
+    @cached_property
+    def sector_members(self) -> pd.DataFrame:
+        """One row per (uscc, sector) of ``Enterprise.sectors``."""
+        sectors = self.enterprises["sectors"].explode().dropna()
+        return pd.DataFrame({"uscc": sectors.index.to_numpy(),
+                             "sector": sectors.astype(str).to_numpy()})
+
+    def in_sector(self, sector: str) -> pd.Series:
+        """Boolean per enterprise: does it belong to ``sector``."""
+        members = self.sector_members
+        return pd.Series(
+            self.usccs.isin(members.loc[members["sector"] == sector, "uscc"]), index=self.usccs)
 
     @cached_property
     def problem_enterprises(self) -> pd.Index:
@@ -97,9 +111,15 @@ class GraphTables:
 
 
 def read_tables(store: GraphStore, as_of: dt.date) -> GraphTables:
-    """Read everything the indicators need from ``store``, cut to ``as_of``."""
+    """Read everything the indicators need from ``store``, cut to ``as_of``.
+
+    Enterprises established after ``as_of`` are left out; rows are in USCC order, so the
+    same graph gives the same tables on either store.
+    """
     as_of_ts = pd.Timestamp(as_of)
-    enterprises = store.node_table("Enterprise").set_index("uscc", drop=False)
+    enterprises = store.node_table("Enterprise")
+    enterprises = enterprises.loc[pd.to_datetime(enterprises["established"]) <= as_of_ts]
+    enterprises = enterprises.sort_values("uscc").set_index("uscc", drop=False)
     enterprises.index.name = None
 
     events: dict[str, pd.DataFrame] = {}
@@ -138,4 +158,5 @@ def read_tables(store: GraphStore, as_of: dt.date) -> GraphTables:
         enterprise_links=enterprise_links,
         addresses=contact(schema.REGISTERED_AT, "address"),
         phones=contact(schema.HAS_PHONE, "phone"),
+        emails=contact(schema.HAS_EMAIL, "email"),
     )

@@ -114,3 +114,23 @@ def small_delivery() -> Delivery:
         "branches": [Branch(branch_uscc=uscc(6), parent_uscc=uscc(1))],
         **events,
     })
+
+
+def sector_delivery() -> Delivery:
+    """Two food producers: E11 holds a valid licence; E12's was revoked on 2026-03-01 and
+    it had a 50,000-yuan food-safety penalty on 2025-03-02."""
+    from ingestion.models import Licence
+
+    producers = [enterprise(n, sectors=("food_production",), industry_code="1411")
+                 for n in (11, 12)]
+    licences = [
+        Licence(event_id=f"licence-{n}", uscc=uscc(n), date=dt.date(2024, 1, 1), source="test",
+                licence_type="food_production", expires=dt.date(2029, 1, 1),
+                revoked=dt.date(2026, 3, 1) if n == 12 else None)
+        for n in (11, 12)
+    ]
+    penalty = Penalty(event_id="penalty-12", uscc=uscc(12), date=dt.date(2025, 3, 2),
+                      source="test", amount=50_000.0, category="food_safety",
+                      severity="general")
+    return Delivery.of_records({"enterprises": producers, "licence": licences,
+                                "penalty": [penalty]})

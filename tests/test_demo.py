@@ -15,11 +15,18 @@ from api.cli import app
 from api.demo import DemoResult, run_demo
 from api.settings import Settings
 from graph.server import LocalNeo4jServer, Neo4jConnection
+from ingestion.synthetic import generate_province
 
 runner = CliRunner()
 COLUMNS = [
     "uscc", "risk_class", "score", "score_basic", "score_dynamic", "score_regulatory",
-    "score_relationships", "score_social", "rule", "reasons", "as_of",
+    "score_relationships", "score_social", "contribution_basic", "contribution_dynamic",
+    "contribution_regulatory", "contribution_relationships", "contribution_social", "rule",
+    "reasons", "rule_record_zh", "rule_record_en", "counterfactual_code",
+    "counterfactual_threshold", "counterfactual_zh", "counterfactual_en",
+    "score_food_production", "class_food_production", "score_drug_retail", "class_drug_retail",
+    "score_medical_devices", "class_medical_devices", "score_special_equipment",
+    "class_special_equipment", "as_of",
 ]
 
 
@@ -51,13 +58,20 @@ def test_demo_20k_writes_every_enterprise(demo_20k: tuple[DemoResult, str]) -> N
     assert set(frame["risk_class"]) == {"A", "B", "C", "D"}
     assert frame["reasons"].map(len).between(0, 3).all()
     d_class = frame.loc[frame["risk_class"] == "D"].iloc[0]
-    assert d_class["reasons"][0]["label_zh"]
+    assert d_class["reasons"][0]["label_zh"] and d_class["reasons"][0]["record_zh"]
 
 
 def test_demo_20k_score_agrees_with_hidden_risk(demo_20k: tuple[DemoResult, str]) -> None:
     result, text = demo_20k
     assert result.spearman > 0.3
     assert f"Spearman(hidden risk, base score) = {result.spearman:.3f}" in text
+    assert result.evaluation.auc > 0.55
+    assert f"AUC(base score, 12-month outcome) = {result.evaluation.auc:.3f}" in text
+    frame = result.run.classification.frame.set_index("uscc")
+    # Evaluation only: the same seed gives the same province and its hidden risk.
+    hidden = generate_province(20_000, seed=0).hidden_risk.set_index("uscc")["hidden_risk"]
+    hidden = hidden.reindex(frame.index)
+    assert (hidden[frame["risk_class"] == "D"] > hidden.quantile(0.75)).mean() > 0.5
     for heading in ("分类结果 Classification", "按地区 By prefecture", "按行业门类 By industry"):
         assert heading in text
 
