@@ -44,6 +44,10 @@ def _warning_ids(rule: str, month: str, subjects: pd.Series) -> pd.Series:
     return rule + ":" + month + ":" + digests
 
 
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=WARNING_COLUMNS)
+
+
 def _frame(rule: WarningRule, as_of: dt.date, subject: pd.Series, enterprises: pd.Series,
            zh: pd.Series, en: pd.Series) -> pd.DataFrame:
     month = f"{as_of:%Y-%m}"
@@ -76,6 +80,8 @@ def registrations_at_address(rule: WarningRule, t: GraphTables, **_: Any) -> pd.
     new = _recent_registrations(t, rule.window_days)
     links = t.addresses.loc[t.addresses["uscc"].isin(new.index)]
     subject, members, count = _grouped(links, "address", rule.at_least)
+    if subject.empty:
+        return _empty()
     days = str(rule.window_days)
     zh = "地址「" + subject + "」近" + days + "天内登记设立" + count.astype(str) + "家企业"
     en = ("address '" + subject + "': " + count.astype(str) + " enterprises registered in "
@@ -89,6 +95,8 @@ def registrations_by_person(rule: WarningRule, t: GraphTables, **_: Any) -> pd.D
                                & t.person_links["role"].isin(["legal_rep", "shareholder"])]
     subject, members, count = _grouped(links[["person_id", "uscc"]], "person_id",
                                        rule.at_least)
+    if subject.empty:
+        return _empty()
     days = str(rule.window_days)
     short = subject.str[:12]
     zh = ("同一自然人（" + short + "…）近" + days + "天内设立或担任法定代表人的新企业"
@@ -105,6 +113,8 @@ def legal_rep_changes(rule: WarningRule, t: GraphTables, **_: Any) -> pd.DataFra
         lambda d: "、".join(d.dt.strftime("%Y-%m-%d")))
     count = changes.groupby("uscc").size()
     hit = count.loc[count >= rule.at_least]
+    if hit.empty:
+        return _empty()
     subject = pd.Series(hit.index, dtype=object)
     n = hit.astype(str).reset_index(drop=True)
     when = dates.reindex(hit.index).reset_index(drop=True)
@@ -120,6 +130,8 @@ def complaint_growth(rule: WarningRule, t: GraphTables, **_: Any) -> pd.DataFram
                                                                         fill_value=0)
     growth = (recent / 3) / ((before + 1) / 9)
     hit = (growth >= rule.threshold) & (recent >= max(rule.min_recent, 1))
+    if not hit.any():
+        return _empty()
     subject = pd.Series(recent.index[hit.to_numpy()], dtype=object)
     c3 = recent.loc[hit].astype(str).reset_index(drop=True)
     c9 = before.loc[hit].astype(str).reset_index(drop=True)
@@ -134,12 +146,14 @@ def complaint_growth(rule: WarningRule, t: GraphTables, **_: Any) -> pd.DataFram
 def related_fell_to_d(rule: WarningRule, t: GraphTables, *, current: pd.Series | None = None,
                       previous: pd.Series | None = None, **_: Any) -> pd.DataFrame:
     if current is None or previous is None:
-        return pd.DataFrame(columns=WARNING_COLUMNS)
+        return _empty()
     before = previous.reindex(current.index)
     fell = current.index[((current == "D") & before.notna() & (before != "D")).to_numpy()]
     pairs = t.related_pairs.loc[t.related_pairs["other"].isin(fell)
                                 & ~t.related_pairs["uscc"].isin(fell)]
     pairs = pairs.sort_values(["uscc", "other"])
+    if pairs.empty:
+        return _empty()
     others = pairs.groupby("uscc")["other"].agg(tuple)
     subject = pd.Series(others.index, dtype=object)
     listed = others.map("、".join).reset_index(drop=True)
@@ -152,11 +166,13 @@ def related_fell_to_d(rule: WarningRule, t: GraphTables, *, current: pd.Series |
 def class_jump(rule: WarningRule, t: GraphTables, *, current: pd.Series | None = None,
                previous: pd.Series | None = None, **_: Any) -> pd.DataFrame:
     if current is None or previous is None:
-        return pd.DataFrame(columns=WARNING_COLUMNS)
+        return _empty()
     rank = {c: i for i, c in enumerate(CLASSES)}
     now = current.map(rank)
     before = previous.reindex(current.index).map(rank)
     hit = (now - before) >= rule.at_least
+    if not hit.any():
+        return _empty()
     subject = pd.Series(current.index[hit.to_numpy()], dtype=object)
     old = previous.reindex(subject).astype(str).reset_index(drop=True)
     new = current.reindex(subject).astype(str).reset_index(drop=True)
@@ -184,7 +200,7 @@ def run_rules(rules: tuple[WarningRule, ...], tables: GraphTables,
               for rule in rules]
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame(columns=WARNING_COLUMNS)
+        return _empty()
     return pd.concat(frames, ignore_index=True)
 
 

@@ -214,8 +214,8 @@ def population_digest(frame: pd.DataFrame) -> str:
 def _prefix_match(values: pd.Series, prefixes: tuple[str, ...]) -> npt.NDArray[np.bool_]:
     if not prefixes:
         return np.ones(len(values), dtype=bool)
-    result: npt.NDArray[np.bool_] = (
-        values.fillna("").astype(str).str.startswith(prefixes).to_numpy())
+    result: npt.NDArray[np.bool_] = np.array(
+        values.fillna("").astype(str).str.startswith(prefixes).to_numpy(), dtype=bool)
     return result
 
 
@@ -315,7 +315,15 @@ def assign_inspectors(plan: Plan, regions: npt.NDArray[Any], rng: np.random.Gene
     teams = np.empty((n, size), dtype=object)
     allowed_per_group = [~np.unpackbits(g, count=m).astype(bool) for g in groups]
     order = np.argsort([a.sum() for a in allowed_per_group], kind="stable")
+    sizes = np.bincount(group_of, minlength=len(groups))
+    # Seats each later group is expected to give each inspector (even among its allowed):
+    # filling a group against load + expected keeps the inspectors a later group cannot
+    # use from ending up light.
+    expected = np.asarray([a * (size * sizes[i] / max(int(a.sum()), 1))
+                           for i, a in enumerate(allowed_per_group)]).reshape(len(groups), m)
+    future = expected.sum(axis=0)
     for group in order:
+        future = future - expected[group]
         members = np.flatnonzero(group_of == group)
         g = len(members)
         allowed = np.flatnonzero(allowed_per_group[group])
@@ -324,7 +332,8 @@ def assign_inspectors(plan: Plan, regions: npt.NDArray[Any], rng: np.random.Gene
                 f"plan {plan.task_id!r}: enterprises in region {regions[members[0]]} can be "
                 f"checked by {len(allowed)} inspector(s) from other regions, a team needs "
                 f"{size}; add inspectors from other regions or set avoid_own_region = false")
-        seats = _water_fill(load[allowed], size * g, cap=g, rng=rng)
+        projected = load[allowed] + np.rint(future[allowed]).astype(np.int64)
+        seats = _water_fill(projected, size * g, cap=g, rng=rng)
         load[allowed] += seats
         perm = rng.permutation(len(allowed))
         layout = np.repeat(allowed[perm], seats[perm])
@@ -439,8 +448,8 @@ def write_public(draw_result: Draw, folder: Path, outcomes: pd.DataFrame | None 
                  ) -> list[Path]:
     """``<task_id>.public.md``, ``.csv`` (UTF-8 with BOM, opens in Excel) and ``.json``."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"{draw_result.plan.task_id}.public"
-    paths = [stem.with_suffix(".md"), stem.with_suffix(".csv"), stem.with_suffix(".json")]
+    stem = f"{draw_result.plan.task_id}.public"
+    paths = [folder / f"{stem}.{suffix}" for suffix in ("md", "csv", "json")]
     paths[0].write_text(public_markdown(draw_result, outcomes), encoding="utf-8")
     public_frame(draw_result, outcomes).to_csv(paths[1], index=False, encoding="utf-8-sig")
     paths[2].write_text(json.dumps(public_record(draw_result, outcomes), ensure_ascii=False,
