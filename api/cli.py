@@ -14,7 +14,10 @@ from rich.console import Console
 from api.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from features.score import IndicatorSystem
+    from risk.early_warning import WarningLog
 
 app = typer.Typer(
     help="riskgraph: graph-based enterprise credit-risk classification (企业信用风险分类).",
@@ -461,3 +464,199 @@ def query_clusters(
 
 if __name__ == "__main__":
     app()
+
+
+# --- supervision: spot-check plans and warnings (双随机抽查、风险预警) -----------------------
+
+plan_app = typer.Typer(help="\"Double random, one public\" spot-check plans (双随机、一公开抽查).",
+                       no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+warnings_app = typer.Typer(help="Risk warnings and their handling (风险预警与处置).",
+                           no_args_is_help=True)
+app.add_typer(warnings_app, name="warnings")
+
+
+@plan_app.command("draw")
+def plan_draw(
+    plan_file: Annotated[Path, typer.Argument(help="Plan TOML: task, scope, items, roster.")],
+    seed: Annotated[int | None, typer.Option(
+        help="Re-run a published plan with its seed (default: the file's, else new).")] = None,
+    graph: Annotated[GraphKind | None, typer.Option(
+        help="Graph store (default: RISKGRAPH_GRAPH, else memory).")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the public documents.")] = Path("out"),
+    dry_run: Annotated[bool, typer.Option(
+        help="Draw and print, keep nothing (e.g. to check a published draw).")] = False,
+) -> None:
+    """Draw enterprises and inspectors for a plan and publish its public part (抽取与公示)."""
+    from api.pipeline import open_store
+    from api.supervise import draw_plan, read_plan_file
+    from risk.feedback import PlanError
+    from risk.spotcheck import load_supervision_config, write_public
+
+    settings = _settings(graph)
+    plan = read_plan_file(plan_file, load_supervision_config(), seed)
+    try:
+        with open_store(settings, console, persistent=True) as store:
+            result = draw_plan(settings, store, plan, save=not dry_run)
+    except (PlanError, ValueError, FileNotFoundError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    console.print(f"任务 task {plan.task_id}: seed 随机种子 {plan.seed}, "
+                  f"population SHA-256 {result.population_sha256[:16]}...")
+    console.print("抽取情况 pool by class (internal 内部):")
+    console.print(result.pool.to_string())
+    console.print("检查人员任务量 inspector loads: " + ", ".join(
+        f"{k} {v}" for k, v in result.loads.items()))
+    if not dry_run:
+        for path in write_public(result, out):
+            console.print(f"公示文件 public document: {path}")
+
+
+@plan_app.command("export")
+def plan_export(
+    task_id: Annotated[str, typer.Argument(help="The plan's task id.")],
+    out: Annotated[Path, typer.Option(help="Folder for the documents.")] = Path("out"),
+) -> None:
+    """Write the public part of a plan, with the outcomes recorded so far (公示, 无分类)."""
+    from api.supervise import plan_store
+    from risk.feedback import PlanError
+    from risk.spotcheck import write_public
+
+    plans = plan_store(Settings())
+    try:
+        result = plans.load(task_id)
+    except PlanError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    for path in write_public(result, out, plans.outcomes(task_id)):
+        console.print(f"公示文件 public document: {path}")
+
+
+@plan_app.command("record")
+def plan_record(
+    task_id: Annotated[str, typer.Argument(help="The plan's task id.")],
+    results: Annotated[Path, typer.Argument(
+        help="CSV: uscc, outcome (clean|problem|not_found|refused), date[, note].")],
+    graph: Annotated[GraphKind | None, typer.Option(
+        help="Graph store (default: RISKGRAPH_GRAPH, else memory).")] = None,
+) -> None:
+    """Record inspection results: they become Inspection events (检查结果录入、反馈分类)."""
+    from api.pipeline import open_store
+    from api.supervise import record_file
+    from risk.feedback import PlanError
+
+    settings = _settings(graph)
+    try:
+        with open_store(settings, console, persistent=True) as store:
+            written = record_file(settings, store, task_id, results)
+    except PlanError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    console.print(f"录入检查结果 recorded {written} outcome(s) of {task_id}; they count from "
+                  f"the next classification (下次分类生效)")
+
+
+@plan_app.command("backtest")
+def plan_backtest(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Problem-discovery rate per class over past plans, with Wilson intervals (结果回溯)."""
+    from api.supervise import plan_store
+    from risk.feedback import backtest, inspected
+
+    result = backtest(inspected(plan_store(Settings())))
+    if as_json:
+        console.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    console.print("问题发现率 discovery rate by class (95% Wilson):")
+    console.print(result.overall.to_string(float_format=lambda v: f"{v:.3f}"))
+    console.print(f"D > C > B > A: {'成立 holds' if result.ordered else '不成立 does not hold'}"
+                  f"; intervals separated 区间不重叠: {result.separated}")
+    for name, frame in (("地区 region", result.by_region), ("行业 industry", result.by_industry)):
+        order = frame["ordered"].groupby(level=0).first()
+        console.print(f"{name}: ordering holds in {int(order.sum())} of {len(order)}")
+
+
+@warnings_app.command("run")
+def warnings_run(
+    as_of: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Date of the rules.")],
+    graph: Annotated[GraphKind | None, typer.Option(
+        help="Graph store (default: RISKGRAPH_GRAPH, else memory).")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="Warnings printed.")] = 20,
+) -> None:
+    """Run the warning rules; new warnings enter the handling log (预警生成)."""
+    from api.pipeline import open_store
+    from api.supervise import run_warnings
+
+    settings = _settings(graph)
+    with open_store(settings, console, persistent=True) as store:
+        warnings, new = run_warnings(settings, store, as_of.date())
+    console.print(f"预警 warnings: {len(warnings)} ({new} new 新增)")
+    console.print(warnings.groupby("rule").size().to_string())
+    for row in warnings.head(limit).itertuples():
+        console.print(f"{row.warning_id}  {row.evidence_zh} / {row.evidence_en}")
+
+
+@warnings_app.command("list")
+def warnings_list(
+    status: Annotated[str | None, typer.Option(
+        help="open | assigned | in_progress | closed")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Warnings and where their handling stands (预警处置状态)."""
+    from api.supervise import warning_log
+
+    state = warning_log(Settings()).state()
+    if status:
+        state = state.loc[state["status"] == status]
+    if as_json:
+        console.print_json(state.to_json(orient="records", force_ascii=False))
+        return
+    console.print(state[["warning_id", "status", "assignee", "actions", "outcome",
+                         "evidence_zh"]].to_string(index=False))
+
+
+@warnings_app.command("assign")
+def warnings_assign(warning_id: str, to: Annotated[str, typer.Option()],
+                    by: Annotated[str, typer.Option()] = "") -> None:
+    """Assign a warning to an officer or unit (分派)."""
+    _handle(lambda log: log.assign(warning_id, to, by))
+
+
+@warnings_app.command("act")
+def warnings_act(
+    warning_id: str,
+    action: Annotated[str, typer.Option(help="reminder | warning_letter | interview | "
+                                             "inspection (提醒/警示函/约谈/检查)")],
+    by: Annotated[str, typer.Option()] = "", note: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Record an action taken on a warning (处置措施)."""
+    _handle(lambda log: log.act(warning_id, action, by, note))  # type: ignore[arg-type]
+
+
+@warnings_app.command("close")
+def warnings_close(warning_id: str, outcome: Annotated[str, typer.Option()],
+                   by: Annotated[str, typer.Option()] = "") -> None:
+    """Close a warning with its outcome (办结)."""
+    _handle(lambda log: log.close(warning_id, outcome, by))
+
+
+@warnings_app.command("history")
+def warnings_history(warning_id: str) -> None:
+    """Every recorded step of a warning (处置记录)."""
+    from api.supervise import warning_log
+
+    for entry in warning_log(Settings()).history(warning_id):
+        console.print(json.dumps(entry, ensure_ascii=False))
+
+
+def _handle(step: Callable[[WarningLog], None]) -> None:
+    from api.supervise import warning_log
+    from risk.early_warning import WarningStateError
+
+    try:
+        step(warning_log(Settings()))
+    except WarningStateError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    console.print("已记录 recorded")

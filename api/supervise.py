@@ -1,0 +1,97 @@
+"""Supervision jobs behind `riskgraph plan ...` and `riskgraph warnings ...`.
+
+Plain functions over a store, the settings' home (snapshots, plans, warnings) and the
+supervision config; the CLI (and later the HTTP API) call them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from api.settings import Settings
+from features.tables import read_tables
+from graph.store import GraphStore
+from risk.early_warning import WarningLog, run_rules
+from risk.feedback import PlanStore, record_outcomes
+from risk.snapshot import month_of, previous_month, read_snapshot
+from risk.spotcheck import (
+    Draw,
+    Plan,
+    SupervisionConfig,
+    draw,
+    load_supervision_config,
+    population,
+)
+
+
+def supervision_root(settings: Settings) -> Path:
+    return settings.home / "supervision"
+
+
+def plan_store(settings: Settings) -> PlanStore:
+    return PlanStore(supervision_root(settings))
+
+
+def warning_log(settings: Settings) -> WarningLog:
+    return WarningLog(supervision_root(settings) / "warnings.jsonl")
+
+
+def read_plan_file(path: Path, config: SupervisionConfig, seed: int | None = None) -> Plan:
+    """A plan from TOML (task_id, title_zh, title_en, as_of, check_items, [scope],
+    [ratios], [[inspectors]] ...); the config's spot-check policy fills what it omits."""
+    fields: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    if seed is not None:
+        fields["seed"] = seed
+    return Plan.from_policy(config.spotcheck, **fields)
+
+
+def classes_of(settings: Settings, as_of: dt.date) -> pd.Series:
+    """Class per USCC from the monthly snapshot of ``as_of``'s month."""
+    snapshot = read_snapshot(settings.snapshot_root, month_of(as_of))
+    classes: pd.Series = snapshot.frame.set_index("uscc")["risk_class"]
+    return classes
+
+
+def draw_plan(settings: Settings, store: GraphStore, plan: Plan, *, save: bool = True) -> Draw:
+    """Draw ``plan`` over the store as of its date and the class snapshot of that month."""
+    as_of = dt.date.fromisoformat(plan.as_of)
+    classes = classes_of(settings, as_of)
+    result = draw(plan, population(read_tables(store, as_of), classes))
+    if save:
+        plan_store(settings).save(result)
+    return result
+
+
+def record_file(settings: Settings, store: GraphStore, task_id: str, path: Path) -> int:
+    """Record the outcomes in a CSV (uscc, outcome, date[, note]) against a plan."""
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig").fillna("")
+    quarantined = record_outcomes(store, plan_store(settings), task_id, frame,
+                                  settings.person_key())
+    return len(frame) - len(quarantined)
+
+
+def run_warnings(settings: Settings, store: GraphStore, as_of: dt.date,
+                 config: SupervisionConfig | None = None) -> tuple[pd.DataFrame, int]:
+    """All warning rules as of ``as_of``; new warnings enter the handling log.
+
+    The class rules compare the snapshot of ``as_of``'s month with the one before it
+    (skipped when either is missing). Returns the warnings and how many were new.
+    """
+    config = config or load_supervision_config()
+    month = month_of(as_of)
+    current = previous = None
+    try:
+        current = classes_of(settings, as_of)
+        before = previous_month(settings.snapshot_root, month)
+        if before is not None:
+            previous = read_snapshot(settings.snapshot_root, before).frame.set_index(
+                "uscc")["risk_class"]
+    except FileNotFoundError:
+        pass
+    warnings = run_rules(config.warnings, read_tables(store, as_of), current, previous)
+    return warnings, warning_log(settings).raise_warnings(warnings)
