@@ -58,8 +58,8 @@ ROLE_OF_TYPE: dict[str, str] = {
     schema.HAS_EMAIL.type: "email", schema.LEGAL_REP_OF.type: "legal_rep",
     schema.OFFICER_OF.type: "officer", HOLDS_SHARES: "shareholder",
 }
-# Entity types of state bodies, which end an ownership chain as its ultimate owner when
-# nothing holds them. The registry's entity types (ingestion.reference) have none yet.
+# Entity types of state bodies (ingestion.reference), which end an ownership chain as its
+# ultimate owner when nothing holds them.
 STATE_ENTITY_TYPES: frozenset[str] = frozenset({"state_owned"})
 
 MAX_NETWORK_HOPS = 4

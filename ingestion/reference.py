@@ -277,6 +277,7 @@ EntityType = Literal[
     "partnership",
     "individual_business",
     "farmer_cooperative",
+    "state_owned",
 ]
 ENTITY_TYPES: Final[Mapping[EntityType, str]] = {
     "limited_company": "有限责任公司",
@@ -285,6 +286,9 @@ ENTITY_TYPES: Final[Mapping[EntityType, str]] = {
     "partnership": "合伙企业",
     "individual_business": "个体工商户",
     "farmer_cooperative": "农民专业合作社",
+    # Owned by the whole people (a state asset body holds it): the end of an ownership
+    # chain for the actual-controller query.
+    "state_owned": "全民所有制企业",
 }
 # USCC positions 1-2 (authority 9 = market regulation): 1 enterprise, 2 individual business,
 # 3 farmer cooperative.
@@ -295,6 +299,7 @@ USCC_PREFIX_BY_ENTITY_TYPE: Final[Mapping[EntityType, str]] = {
     "partnership": "91",
     "individual_business": "92",
     "farmer_cooperative": "93",
+    "state_owned": "91",
 }
 
 Sector = Literal[

@@ -150,9 +150,9 @@ class Province:
 
 # The reference order; the indices below name positions in it.
 ENTITY_TYPES: Final[tuple[reference.EntityType, ...]] = tuple(reference.ENTITY_TYPES)
-LC, JSC, SOLE, PART, INDIV, COOP = range(6)
-_ETYPE_SHARE: Final = (0.58, 0.02, 0.04, 0.04, 0.28, 0.04)
-_ETYPE_RISK: Final = (0.15, -0.3, 0.25, 0.3, 0.0, -0.1)  # additive on the own-risk logit
+LC, JSC, SOLE, PART, INDIV, COOP, STATE = range(7)
+_ETYPE_SHARE: Final = (0.578, 0.02, 0.04, 0.04, 0.28, 0.04, 0.002)
+_ETYPE_RISK: Final = (0.15, -0.3, 0.25, 0.3, 0.0, -0.1, -0.4)  # additive on the own-risk logit
 # log-normal registered capital per entity type: (median yuan, sigma, rounding unit)
 _CAPITAL: Final = (
     (1e6, 1.1, 1e4),
@@ -161,8 +161,9 @@ _CAPITAL: Final = (
     (5e6, 1.3, 1e4),
     (3e4, 1.0, 1e3),
     (1e6, 0.9, 1e4),
+    (5e7, 1.0, 1e4),
 )
-_ETYPE_SUFFIX: Final = _words("有限公司 股份有限公司 商行 合伙企业（有限合伙） 店 专业合作社")
+_ETYPE_SUFFIX: Final = _words("有限公司 股份有限公司 商行 合伙企业（有限合伙） 店 专业合作社 公司")
 
 # Prefecture shares of registered market entities (rough, for skew), in reference order.
 _PREFECTURE_SHARE: Final = (0.21, 0.16, 0.13, 0.07, 0.05, 0.08, 0.13, 0.03, 0.02, 0.09, 0.03)
