@@ -459,9 +459,6 @@ def query_clusters(
     (print_json if as_json else show_clusters)(console, result)
 
 
-if __name__ == "__main__":
-    app()
-
 
 # --- graph risk (图风险传导): train, score, evaluate --------------------------------------
 
@@ -562,3 +559,7 @@ def gnn_evaluate(
     result = evaluate_files(nodes, edges, train_ratio=train_ratio, val_ratio=val_ratio,
                             epochs=epochs, hidden=hidden, seed=seed)
     typer.echo(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    app()
