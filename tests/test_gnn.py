@@ -240,3 +240,28 @@ def test_cli_start_up_does_not_import_torch() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT)
     assert done.returncode == 0, done.stderr
+
+
+def test_train_then_score_with_model_files(tmp_path: Path) -> None:
+    from api.graph_risk import score_store, train_store
+    from ingestion.synthetic import generate_province
+    from ingestion.validate import validate_frames
+
+    store = MemoryStore()
+    load(store, validate_frames(generate_province(1_500, seed=3).frames()))
+    experiment, folder = train_store(store, dt.date(2025, 10, 31), tmp_path, epochs=5,
+                                     max_uplift=8.0)
+    meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    assert {"rgcn.pt", "bwgnn.pt", "logistic.pt"} <= {p.name for p in folder.iterdir()}
+    assert meta["fingerprint"] == experiment.fingerprint and meta["selected"] in (
+        "rgcn", "bwgnn")
+    assert set(meta["metrics"]["test"]) >= {"rgcn", "bwgnn", "logistic", "base_score"}
+    result = score_store(store, dt.date(2026, 10, 31), tmp_path)
+    frame = result.run.classification.frame
+    assert frame["graph_uplift"].between(0.0, 8.0).all()
+    np.testing.assert_allclose(frame["score"], frame["base_score"] + frame["graph_uplift"])
+    explained = frame.loc[frame["graph_reason_zh"] != ""]
+    assert len(explained) and explained["graph_uplift"].min() > 0
+    # Same data, same seed: the same version and the same weights.
+    _, again = train_store(store, dt.date(2025, 10, 31), tmp_path, epochs=5, max_uplift=8.0)
+    assert again == folder
