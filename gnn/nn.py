@@ -47,14 +47,16 @@ class TorchGraph:
         self.x = torch.from_numpy(np.ascontiguousarray(arrays.x))
         n = self.x.shape[0]
         self.num_nodes = n
-        self.relation_matrices: list[Tensor] = []
-        edge_type = arrays.edge_type
-        for r in range(arrays.num_relations):
-            chosen = edge_type == r
-            index = torch.from_numpy(np.ascontiguousarray(arrays.edge_index[::-1][:, chosen]))
-            weight = torch.from_numpy(np.ascontiguousarray(arrays.rel_weight[chosen]))
-            self.relation_matrices.append(
-                torch.sparse_coo_tensor(index, weight, (n, n), check_invariants=False).coalesce())
+        # All relations in one (N, R N) matrix: column r N + j holds w^{(r)}_{ji}, so one
+        # product aggregates every relation (messages stacked relation by relation).
+        self.num_relations = arrays.num_relations
+        src, dst = arrays.edge_index
+        columns = arrays.edge_type * n + src
+        index = torch.from_numpy(np.vstack([dst, columns]).astype(np.int64))
+        weight = torch.from_numpy(np.ascontiguousarray(arrays.rel_weight))
+        self.relation_matrix = torch.sparse_coo_tensor(
+            index, weight, (n, n * max(arrays.num_relations, 1)),
+            check_invariants=False).coalesce()
         sym_index = torch.from_numpy(np.ascontiguousarray(arrays.sym_index))
         sym_weight = torch.from_numpy(np.ascontiguousarray(arrays.sym_weight))
         self.normalised_adjacency = torch.sparse_coo_tensor(
@@ -101,10 +103,10 @@ class RiskRGCN(nn.Module):
         h = graph.x
         for self_loop, relation_weight in zip(self.self_loops, self.relation_weights,
                                               strict=True):
-            messages = relation_weight(h).view(h.shape[0], self.num_relations, self.hidden)
-            out = self_loop(h)
-            for r, matrix in enumerate(graph.relation_matrices):
-                out = out + torch.sparse.mm(matrix, messages[:, r, :])
+            n = h.shape[0]
+            messages = relation_weight(h).view(n, self.num_relations, self.hidden)
+            stacked = messages.transpose(0, 1).reshape(n * self.num_relations, self.hidden)
+            out = self_loop(h) + torch.sparse.mm(graph.relation_matrix, stacked)
             h = torch.relu(out)
         logits: Tensor = self.head(h).squeeze(-1)
         return logits
