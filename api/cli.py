@@ -478,6 +478,9 @@ def train(
     epochs: Annotated[int, typer.Option(min=1, help="Full-batch epochs per model.")] = 60,
     hidden: Annotated[int, typer.Option(min=2, help="Hidden width.")] = 32,
     seed: Annotated[int, typer.Option(help="Seed (same seed, same weights).")] = 0,
+    batch_size: Annotated[int, typer.Option(
+        min=0, help="Targets per mini-batch (exact K-hop sub-graphs); 0: full batch. Use "
+                    "e.g. 50000 for a 1,000,000-enterprise province.")] = 0,
     max_uplift: Annotated[float, typer.Option(
         min=0.0, help="Largest graph uplift in score points (U).")] = 10.0,
     as_json: AsJson = False,
@@ -493,7 +496,7 @@ def train(
             "training graph models 图模型训练中"):
         experiment, folder = train_store(store, as_of.date(), settings.home, system,
                                          epochs=epochs, hidden=hidden, seed=seed,
-                                         max_uplift=max_uplift)
+                                         batch_size=batch_size, max_uplift=max_uplift)
     if as_json:
         console.print_json(json.dumps(experiment.metrics))
     else:

@@ -42,12 +42,12 @@ class GraphScoringRun:
 
 def train_store(store: GraphStore, test_as_of: dt.date, home: Path,
                 system: IndicatorSystem | None = None, *, epochs: int = 60, hidden: int = 32,
-                seed: int = 0, models: tuple[str, ...] = MODELS,
+                seed: int = 0, batch_size: int = 0, models: tuple[str, ...] = MODELS,
                 max_uplift: float = DEFAULT_MAX_UPLIFT) -> tuple[Experiment, Path]:
     """Train as of ``test_as_of`` - 12 months, test as of ``test_as_of`` (the store must
     hold records up to ``test_as_of`` + 12 months), write the versioned model files."""
     system = system or IndicatorSystem()
-    config = TrainConfig(epochs=epochs, hidden=hidden, seed=seed)
+    config = TrainConfig(epochs=epochs, hidden=hidden, seed=seed, batch_size=batch_size)
     experiment, test = run_time_split(store, test_as_of, system, config, models, max_uplift)
     classifier = Classifier(load_classification_config(indicators=system.config),
                             system.config)

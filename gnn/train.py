@@ -10,6 +10,12 @@ loss by :math:`n_{-} / n_{+}` of the training nodes:
     \\Big[\\frac{n_-}{n_+}\\, y_i \\log \\sigma(z_i) + (1 - y_i) \\log(1 - \\sigma(z_i))\\Big]
 
 The epoch kept is the one with the best validation AUC (checked every ``eval_every``).
+
+Mini-batches (``batch_size`` > 0), for graphs whose activations do not fit: each batch of
+training targets runs on the sub-graph of their :math:`K`-hop neighbourhoods
+(:func:`gnn.graph.subgraph`, our own sampler over CSR; no pyg-lib or torch-sparse), which
+keeps the whole graph's normalisation, so the targets' outputs are exactly the
+full-batch ones and only the activations of the sub-graph are held.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from gnn.graph import GraphArrays, IntArray, TypedGraph, arrays
+from gnn.graph import GraphArrays, IntArray, TypedGraph, arrays, subgraph
 from gnn.metrics import roc_auc
 from gnn.nn import LogisticBaseline, RiskBWGNN, RiskRGCN, TorchGraph
 
@@ -43,6 +49,7 @@ class TrainConfig:
     weight_decay: float = 5e-4
     seed: int = 0
     eval_every: int = 5
+    batch_size: int = 0  # 0: full batch; else targets per mini-batch (exact k-hop sub-graphs)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,6 +69,11 @@ def build_model(config: TrainConfig, in_channels: int, num_relations: int) -> nn
     if config.model == "logistic":
         return LogisticBaseline(in_channels)
     raise ValueError(f"unknown model {config.model!r}; choose one of {', '.join(MODELS)}")
+
+
+def receptive_hops(config: TrainConfig) -> int:
+    """How far a node's output looks: layers (R-GCN), wavelet order (BWGNN), 0 (baseline)."""
+    return {"rgcn": config.layers, "bwgnn": config.order}.get(config.model, 0)
 
 
 @dataclass
@@ -98,10 +110,14 @@ class GraphRiskClassifier:
         for epoch in range(1, config.epochs + 1):
             started = time.perf_counter()
             module.train()
-            optimiser.zero_grad()
-            loss = loss_fn(module(tensors)[train_t], labels[train_t])
-            loss.backward()
-            optimiser.step()
+            if config.batch_size:
+                loss = self._mini_batch_epoch(graph, labels, train, module, optimiser,
+                                              loss_fn, epoch)
+            else:
+                optimiser.zero_grad()
+                loss = loss_fn(module(tensors)[train_t], labels[train_t])
+                loss.backward()
+                optimiser.step()
             entry = {"epoch": float(epoch), "loss": float(loss.item()),
                      "seconds": time.perf_counter() - started}
             last = epoch == config.epochs
@@ -123,6 +139,25 @@ class GraphRiskClassifier:
         module.eval()
         self.module = module
         return self
+
+    def _mini_batch_epoch(self, graph: TypedGraph, labels: torch.Tensor, train: IntArray,
+                          module: nn.Module, optimiser: torch.optim.Optimizer,
+                          loss_fn: nn.Module, epoch: int) -> torch.Tensor:
+        config = self.config
+        order = np.random.default_rng([config.seed, epoch]).permutation(np.asarray(train))
+        batches = np.array_split(order, max(1, -(-len(order) // config.batch_size)))
+        total = torch.zeros(())
+        for batch in batches:
+            targets = np.sort(batch)
+            nodes = graph.k_hop(targets, receptive_hops(config))
+            local = torch.from_numpy(np.searchsorted(nodes, targets).astype(np.int64))
+            optimiser.zero_grad()
+            loss = loss_fn(module(TorchGraph(subgraph(graph, nodes)))[local],
+                           labels[torch.from_numpy(targets)])
+            loss.backward()
+            optimiser.step()
+            total = total + loss.detach() * len(batch) / len(order)
+        return total
 
     def logits(self, graph: TypedGraph | GraphArrays) -> npt.NDArray[np.float32]:
         data = arrays(graph) if isinstance(graph, TypedGraph) else graph

@@ -265,3 +265,14 @@ def test_train_then_score_with_model_files(tmp_path: Path) -> None:
     # Same data, same seed: the same version and the same weights.
     _, again = train_store(store, dt.date(2025, 10, 31), tmp_path, epochs=5, max_uplift=8.0)
     assert again == folder
+
+
+def test_mini_batches_train_on_exact_sub_graphs() -> None:
+    graph, y = graph_from_tables(*propagation_graph(800))
+    labelled = np.flatnonzero(np.isfinite(y))
+    train, validation = stratified_split(y, labelled, (0.6,))
+    for name in ("rgcn", "bwgnn"):
+        model = GraphRiskClassifier(TrainConfig(model=name, epochs=4, batch_size=128)).fit(
+            graph, y, train, validation)
+        assert len(model.history) == 4 and np.isfinite(model.history[-1]["loss"])
+        assert model.score(graph, y, validation) > 0.5
