@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from features.score import IndicatorSystem
 from gnn.dataset import labelled_graph
@@ -35,6 +36,8 @@ from graph.memory import MemoryStore
 from ingestion.identifiers import PersonPseudonyms
 from ingestion.synthetic import generate_province
 from ingestion.validate import validate_frames
+from risk.classify import Classifier, load_classification_config
+from risk.uplift import classify_with_uplift
 
 AS_OF = dt.date(2026, 10, 31)
 TRAIN, TEST = dt.date(2024, 10, 31), dt.date(2025, 10, 31)
@@ -93,6 +96,19 @@ def main() -> None:
     probability = selected.predict_proba(test.export.graph)[nodes]
     base = test.base_score.to_numpy(dtype=float)
     uplift = experiment.calibration.uplift(probability, base)
+    classifier = Classifier(load_classification_config(indicators=system.config),
+                            system.config)
+    outcome = test.enterprise_labels()
+    discovery: dict[str, dict[str, float]] = {}
+    for name, classification in (
+            ("base", classifier.predict(test.scores)),
+            ("final", classify_with_uplift(classifier, test.scores,
+                                           pd.Series(uplift, index=test.export.usccs)))):
+        frame = classification.frame.set_index("uscc")
+        discovery[name] = {
+            cls: round(float(outcome.reindex(frame.index[frame["risk_class"] == cls]).mean()),
+                       4) for cls in ("A", "B", "C", "D")}
+        discovery[name]["D_count"] = int((frame["risk_class"] == "D").sum())
     targets = np.argsort(-uplift, kind="stable")[: args.explain]
     t0 = time.perf_counter()
     attributions = occlusion(selected, test.export.graph, targets.astype(np.int64))
@@ -122,6 +138,7 @@ def main() -> None:
                  for name in metrics},
         "uplift": {"mean": round(float(uplift.mean()), 4),
                    "share_positive": round(float((uplift > 0).mean()), 4)},
+        "discovery_rate_by_class": discovery,
         "attributions": len(attributions),
         "peak_rss_mib": round(peak_mib()),
         "peak_rss_training_mib": round(peak_training),
