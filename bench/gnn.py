@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import platform
 import resource
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.common import log, save_run
 from features.score import IndicatorSystem
 from gnn.dataset import labelled_graph
 from gnn.experiment import fit_models, test_models
@@ -41,10 +40,6 @@ from risk.uplift import classify_with_uplift
 
 AS_OF = dt.date(2026, 10, 31)
 TRAIN, TEST = dt.date(2024, 10, 31), dt.date(2025, 10, 31)
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def rss_mib() -> float:
@@ -150,11 +145,7 @@ def main() -> None:
                                   for name, m in experiment.metrics["train"].items()},
         },
     }
-    results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results.setdefault("runs", {})[f"{args.enterprises} enterprises"] = report
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(report, indent=2, ensure_ascii=False))
+    save_run(args.out, f"{args.enterprises} enterprises", report)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark of loading a province into Neo4j from delivery files: upserts and the importer.
 
-    .venv/bin/python bench/neo4j_load.py --enterprises 20000 --repeats 3
-    .venv/bin/python bench/neo4j_load.py --enterprises 1000000 --skip-incremental
+    .venv/bin/python -m bench.neo4j_load --enterprises 20000 --repeats 3
+    .venv/bin/python -m bench.neo4j_load --enterprises 1000000 --skip-incremental
 
 A synthetic province is written as one Parquet delivery folder (``--delivery-dir`` keeps
 it for later runs), then loaded on servers started here (each in a temporary instance,
@@ -26,15 +26,13 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from bench.common import log, peak_rss_mib, timed
 from graph.ingest import IngestReport, bulk_ingest_folder, ingest_folder
 from graph.neo4j_store import Neo4jStore
 from graph.server import LocalNeo4jServer
@@ -42,21 +40,6 @@ from ingestion.formats import write_delivery
 from ingestion.synthetic import generate_province
 
 KEY = b"bench-key"
-T = TypeVar("T")
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def timed(function: Callable[[], T]) -> tuple[float, T]:
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
-
-
-def peak_rss_mib() -> int:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
 
 
 def delivery(enterprises: int, directory: Path | None) -> Path:
@@ -165,7 +148,7 @@ def main() -> None:
 
     generate_s, folder = timed(lambda: delivery(args.enterprises, args.delivery_dir))
     result: dict[str, Any] = {
-        "command": " ".join(["bench/neo4j_load.py", *sys.argv[1:]]),
+        "command": " ".join(["python -m bench.neo4j_load", *sys.argv[1:]]),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "neo4j_rust_ext": _has_rust_ext(),

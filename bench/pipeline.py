@@ -1,6 +1,6 @@
 """Benchmark of the monthly job's stages on both stores.
 
-    .venv/bin/python bench/pipeline.py --enterprises 20000 --repeats 3
+    .venv/bin/python -m bench.pipeline --enterprises 20000 --repeats 3
 
 Times each stage (generate, validate, load, read+score+classify) on the embedded store and
 on a real Neo4j server started here, and writes medians and ratios to
@@ -16,7 +16,6 @@ import os
 import platform
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from rich.console import Console
 
 from api.pipeline import classify, validate_province
+from bench.common import timed
 from graph.load import delivery_to_batch, write_batch
 from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
@@ -34,12 +34,6 @@ from ingestion.synthetic import generate_province
 
 AS_OF = dt.date(2026, 10, 31)
 KEY = b"bench-key"
-
-
-def timed(function: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
 
 
 def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -74,7 +68,8 @@ def main() -> None:
                   f"to graph rows {batch_s:.1f} s ({batch.size():,} rows)")
 
     report: dict[str, Any] = {
-        "command": f"bench/pipeline.py --enterprises {args.enterprises} --repeats {args.repeats}",
+        "command": f"python -m bench.pipeline --enterprises {args.enterprises} "
+                   f"--repeats {args.repeats}",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "enterprises": args.enterprises,

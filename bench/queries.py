@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import json
 import os
 import platform
 import random
@@ -38,7 +37,8 @@ from typing import Any
 
 import pandas as pd
 
-from bench.neo4j_load import KEY, delivery, peak_rss_mib
+from bench.common import log, peak_rss_mib, save_run
+from bench.neo4j_load import KEY, delivery
 from graph.ingest import bulk_ingest_folder, ingest_folder
 from graph.memory import MemoryStore
 from graph.neo4j_store import Neo4jStore
@@ -48,10 +48,6 @@ from graph.server import LocalNeo4jServer
 AS_OF = dt.date(2026, 10, 31)
 QUERIES = ("network_2hop", "penetration_up", "penetration_down", "controllers", "suspected",
            "paths")
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def calls(engine: QueryEngine, usccs: list[str], pairs: list[tuple[str, str]],
@@ -203,12 +199,7 @@ def main() -> None:
             for name in QUERIES
         }
     report["python_peak_rss_mib"] = peak_rss_mib()
-    results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results.setdefault("runs", {})[f"{args.enterprises} enterprises"] = report
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps({key: value for key, value in report.items()}, indent=2,
-                     ensure_ascii=False))
+    save_run(args.out, f"{args.enterprises} enterprises", report)
     log(f"wrote {args.out}")
 
 

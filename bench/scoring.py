@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import platform
 import statistics
-import sys
 import tempfile
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from bench.neo4j_load import peak_rss_mib
+from bench.common import log, peak_rss_mib, save_run, timed
 from features.score import IndicatorSystem
 from features.tables import read_tables
 from graph.load import delivery_to_batch, write_batch
@@ -37,17 +33,6 @@ from risk.classify import Classifier, load_classification_config
 from risk.snapshot import write_snapshot
 
 AS_OF = dt.date(2026, 10, 31)
-T = TypeVar("T")
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def timed(function: Callable[[], T]) -> tuple[float, T]:
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
 
 
 def main() -> None:
@@ -99,11 +84,7 @@ def main() -> None:
         "class_counts": counts,
         "peak_rss_mib": peak_rss_mib(),
     }
-    results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results.setdefault("runs", {})[f"{args.enterprises} enterprises"] = report
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(report, indent=2, ensure_ascii=False))
+    save_run(args.out, f"{args.enterprises} enterprises", report)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.neo4j_load import peak_rss_mib
+from bench.common import log, peak_rss_mib
 from features.score import IndicatorSystem
 from features.tables import read_tables
 from graph.load import delivery_to_batch, write_batch
@@ -39,10 +38,6 @@ from risk.early_warning import run_rules
 from risk.spotcheck import Inspector, Plan, draw, load_supervision_config, population
 
 AS_OF = dt.date(2026, 10, 31)
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def main() -> None:
