@@ -5,21 +5,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: venv demo test lint neo4j-fetch neo4j-start neo4j-stop clean
+.PHONY: venv system-packages demo test lint neo4j-fetch neo4j-start neo4j-stop clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock scripts/bootstrap-venv.sh
 	bash scripts/bootstrap-venv.sh
 
 venv: $(VENV)/.installed
 
-demo: venv
+# chromium (web page tests) and a CJK font (plots); installed by apt only when missing.
+system-packages:
+	bash scripts/install-system-packages.sh
+
+demo: venv system-packages
 	$(BIN)/riskgraph demo $(ARGS)
 
 neo4j-fetch: venv
 	$(BIN)/python -m graph.server fetch
 
 # pytest starts its own Neo4j server for the session (or uses RISKGRAPH_NEO4J_URI).
-test: venv neo4j-fetch
+test: venv system-packages neo4j-fetch
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: venv
