@@ -195,11 +195,21 @@ def write_batch(
     for spec, starts in batch.replaced.items():
         detached.setdefault(spec.end, set()).update(
             store.delete_relationships(spec, starts, REGISTERED))
+    events_written: set[RelSpec] = set()
     for label, nodes in batch.nodes.items():
-        store.upsert_nodes(label, nodes)
+        owner = schema.HAS_EVENT_TO.get(label)
+        links = None if owner is None else batch.relationships.get(owner)
+        if links is None:
+            store.upsert_nodes(label, nodes)
+        else:
+            # One pass on Neo4j: no second look-up of each new event node.
+            store.upsert_events(label, nodes, links)
+            events_written.add(schema.HAS_EVENT_TO[label])
         if advance:
-            advance(len(nodes))
+            advance(len(nodes) + (0 if links is None else len(links)))
     for spec, rows in batch.relationships.items():
+        if spec in events_written:
+            continue
         store.upsert_relationships(spec, rows)
         if advance:
             advance(len(rows))
