@@ -1674,6 +1674,12 @@ def _penalty_events(
         regions.authority[district],
     )
     publicity = day + np.where(severity == "minor", _HALF_YEAR, _THREE_YEARS)
+    # 首违不罚: an enterprise's first penalty record, minor and without a fine, is a decision
+    # not to punish (derived from the draws above: no extra random numbers).
+    by_date = np.lexsort((day, item))
+    first = np.empty(len(item), dtype=bool)
+    first[by_date] = _rank_within(item[by_date]) == 0
+    unpunished = first & (severity == "minor") & (amount == 0)
     frame = frames.frame(
         "penalty",
         item,
@@ -1685,6 +1691,7 @@ def _penalty_events(
             "category": category,
             "severity": severity,
             "authority": authority,
+            "unpunished": unpunished,
         },
     )
     serious = severity == "serious"
