@@ -16,8 +16,9 @@ import pandas as pd
 from api.settings import Settings
 from features.tables import read_tables
 from graph.store import GraphStore
+from risk.analysis import Analysis, analyse, write_report
 from risk.early_warning import WarningLog, run_rules
-from risk.feedback import PlanStore, record_outcomes
+from risk.feedback import PlanStore, backtest, inspected, record_outcomes
 from risk.snapshot import month_of, previous_month, read_snapshot
 from risk.spotcheck import (
     Draw,
@@ -95,3 +96,20 @@ def run_warnings(settings: Settings, store: GraphStore, as_of: dt.date,
         pass
     warnings = run_rules(config.warnings, read_tables(store, as_of), current, previous)
     return warnings, warning_log(settings).raise_warnings(warnings)
+
+
+def analysis_report(settings: Settings, store: GraphStore, as_of: dt.date, out: Path,
+                    min_enterprises: int = 30) -> tuple[Analysis, Path]:
+    """The analysis of ``as_of``'s monthly snapshot against the month before, with the
+    discovery rates of the recorded spot checks, written under ``out/<as_of>/``."""
+    month = month_of(as_of)
+    snapshot = read_snapshot(settings.snapshot_root, month)
+    before = previous_month(settings.snapshot_root, month)
+    previous = (read_snapshot(settings.snapshot_root, before).frame.set_index("uscc")[
+        "risk_class"] if before is not None else None)
+    enterprises = store.node_table("Enterprise")[["uscc", "region_code", "industry_code"]]
+    checked = inspected(plan_store(settings))
+    result = analyse(as_of, month, snapshot.frame.set_index("uscc")["risk_class"], enterprises,
+                     previous, before, min_enterprises=min_enterprises,
+                     backtest=backtest(checked) if len(checked) else None)
+    return result, write_report(result, out)
