@@ -152,18 +152,18 @@ def _cell(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
                    for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _percent(value: Any) -> str:
+def percent(value: Any) -> str:
     return "" if value is None or pd.isna(value) else f"{100 * float(value):.1f}%"
 
 
-def _figure(paths: list[Path], caption: str) -> str:
+def figure_html(paths: list[Path], caption: str) -> str:
     png = next(p for p in paths if p.suffix == ".png")
     data = base64.b64encode(png.read_bytes()).decode("ascii")
     links = " · ".join(f'<a href="{p.name}">{p.suffix[1:].upper()}</a>' for p in paths)
@@ -181,13 +181,13 @@ def group_table(frame: pd.DataFrame, what_zh: str, what_en: str) -> str:
     for _, r in frame.iterrows():
         row = ["" if pd.isna(r["rank"]) else int(r["rank"]), f"{r['name_zh']} {r['name_en']}",
                int(r["total"]), *(int(r[c]) for c in CLASSES), int(r["CD"]),
-               _percent(r["CD_share"])]
+               percent(r["CD_share"])]
         if has_before:
-            row += [_percent(r["CD_share_before"]),
+            row += [percent(r["CD_share_before"]),
                     "" if pd.isna(r["change_pp"]) else f"{r['change_pp']:+.1f}",
                     int(r["moved_up"]), int(r["moved_down"])]
         rows.append(row)
-    return _table(headers, rows)
+    return html_table(headers, rows)
 
 
 STYLE = """
@@ -224,7 +224,7 @@ def write_report(analysis: Analysis, out: Path) -> Path:
                        ("风险最高行业 highest-risk industry", industry_top)):
         if top is not None:
             summary.append(f"{label}: {top['name_zh']} {top['name_en']}，C+D 占比 share "
-                           f"{_percent(top['CD_share'])}（{int(top['CD'])} / "
+                           f"{percent(top['CD_share'])}（{int(top['CD'])} / "
                            f"{int(top['total'])}）")
     sections.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in summary) + "</ul>")
 
@@ -235,21 +235,21 @@ def write_report(analysis: Analysis, out: Path) -> Path:
             shares.insert(0, analysis.previous_month or "before", overall["share_before"])
         figure = plots.class_distribution(shares, "类别分布 Class distribution")
         sections.append("<h2>类别分布 Class distribution</h2>"
-                        + _figure(plots.save(figure, folder, "class_distribution"),
+                        + figure_html(plots.save(figure, folder, "class_distribution"),
                                   "类别分布 Class distribution"))
         headers = ["类别 class", "企业数 count", "占比 share"]
         rows: list[list[Any]] = []
         for c, r in overall.iterrows():
             row: list[Any] = [f"{c} {CLASS_LABELS[str(c)][0]} {CLASS_LABELS[str(c)][1]}",
-                              int(r["count"]), _percent(r["share"])]
+                              int(r["count"]), percent(r["share"])]
             if "change_pp" in overall:
-                row += [int(r["count_before"]), _percent(r["share_before"]),
+                row += [int(r["count_before"]), percent(r["share_before"]),
                         f"{float(r['change_pp']):+.1f}"]
             rows.append(row)
         if "change_pp" in overall:
             headers += ["上月企业数 last month", "上月占比 last month share",
                         "变化 change (pp)"]
-        sections.append(_table(headers, rows))
+        sections.append(html_table(headers, rows))
 
         for frame, what_zh, what_en, name in (
                 (analysis.by_region, "地区", "region", "regions"),
@@ -261,12 +261,12 @@ def write_report(analysis: Analysis, out: Path) -> Path:
             if len(ranked):
                 labels = [f"{z} {e}" if len(e) < 24 else z
                           for z, e in zip(ranked["name_zh"], ranked["name_en"], strict=True)]
-                sections.append(_figure(plots.save(plots.stacked_class_mix(
+                sections.append(figure_html(plots.save(plots.stacked_class_mix(
                     ranked, labels, title), folder, f"{name}_class_mix"), title))
                 if "change_pp" in ranked:
                     change_title = (f"{what_zh} C+D 占比较上月变化"
                                     f" Change of the C+D share by {what_en}")
-                    sections.append(_figure(plots.save(plots.change_bars(
+                    sections.append(figure_html(plots.save(plots.change_bars(
                         ranked["change_pp"], labels, change_title), folder,
                         f"{name}_change"), change_title))
             sections.append(
@@ -277,13 +277,13 @@ def write_report(analysis: Analysis, out: Path) -> Path:
         if analysis.backtest is not None and int(analysis.backtest.overall["inspected"].sum()):
             result = analysis.backtest
             title = "抽查问题发现率 Discovery rate of the spot checks by class"
-            sections.append(f"<h2>{title}</h2>" + _figure(plots.save(plots.discovery_rates(
+            sections.append(f"<h2>{title}</h2>" + figure_html(plots.save(plots.discovery_rates(
                 result.overall, title), folder, "discovery_rate"), title))
-            sections.append(_table(
+            sections.append(html_table(
                 ["类别 class", "检查数 inspected", "发现问题 problems", "发现率 rate",
                  "95% 区间 interval"],
-                [[c, int(r["inspected"]), int(r["problems"]), _percent(r["rate"]),
-                  f"{_percent(r['ci_low'])} – {_percent(r['ci_high'])}"]
+                [[c, int(r["inspected"]), int(r["problems"]), percent(r["rate"]),
+                  f"{percent(r['ci_low'])} – {percent(r['ci_high'])}"]
                  for c, r in result.overall.iterrows()]))
             sections.append(f"<p>D &gt; C &gt; B &gt; A: "
                             f"{'成立 holds' if result.ordered else '不成立 does not hold'}</p>")

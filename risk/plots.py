@@ -143,6 +143,7 @@ def discovery_rates(rates: pd.DataFrame, title: str,
     bars = axes.bar(positions, rate, color=[CLASS_COLOURS[c] for c in CLASSES],
                     yerr=np.clip(errors, 0, None), capsize=5, edgecolor="#333333")
     axes.bar_label(bars, fmt="%.1f", fontsize=8, padding=6)
+    axes.set_ylim(0, 100 * min(1.0, float(np.nanmax(table["ci_high"].to_numpy())) * 1.15 + 0.02))
     if baseline is not None:
         axes.axhline(100 * baseline, color="#333333", linestyle="--", linewidth=1,
                      label=baseline_label)
