@@ -58,3 +58,17 @@ def test_monthly_cycles_feed_back_and_compare_with_uniform(tmp_path: Path) -> No
         assert "Noto Sans CJK SC" in (page.parent / f"{name}.svg").read_text("utf-8")
     saved = json.loads((page.parent / "simulation.json").read_text("utf-8"))
     assert saved["gain"] == round(result.gain, 4) and len(saved["by_class"]) == 4
+
+
+def test_simulate_command_prints_rates_and_gain(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["simulate", "-n", "800", "--months", "2", "--seed", "2",
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "discovery rate by class" in result.output and "ci_high" in result.output
+    assert "risk_based" in result.output and "uniform" in result.output
+    assert "增益 gain" in result.output
+    assert (tmp_path / "2026-02-28" / "simulation.html").exists()
