@@ -27,7 +27,6 @@ from risk.classify import CLASS_LABELS, CLASSES
 from risk.feedback import Backtest
 from risk.report import class_mix, region_label
 
-SECTION_EN = {section.code: section.name_en for section in INDUSTRY_SECTIONS}
 INTERNAL = "内部资料，不得公开 Internal: not for publication"
 
 
