@@ -736,6 +736,7 @@ def simulate(
     except FontMissing as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
+
     def four(value: float) -> str:
         return f"{value:.4f}"
 
