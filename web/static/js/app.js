@@ -33,9 +33,15 @@ async function enter() {
   $("sign-out").hidden = false;
   $("sign-in").hidden = true;
   $("workspace").hidden = false;
-  const [warnings, plans] = await Promise.all([mayRead("/warnings"), mayRead("/plans")]);
+  // Which views this role has: the API's answer (403 or not) decides, one probe each.
+  const [enterprises, warnings, plans] = await Promise.all([
+    mayRead("/enterprises", { q: "0" }), mayRead("/warnings"), mayRead("/plans")]);
+  $("tab-investigate").hidden = !enterprises;
   $("tab-warnings").hidden = !warnings;
   $("tab-plans").hidden = !plans;
+  const first = [...document.querySelectorAll("nav.tabs:not(.sub) button")].find((tab) => !tab.hidden);
+  if (first) first.click();
+  else $("search-status").textContent = "此角色无可用页面 this role has no page here";
   document.body.dataset.role = me.role;
   document.body.dataset.ready = "true";
 }
@@ -186,8 +192,9 @@ $("graph-export-json").addEventListener("click", () => graph.exportJson());
 
 function showPenetration() {
   if (!current) return;
-  loadPenetration(current, $("penetration-direction").value, $("penetration-tree"),
-    $("penetration-controller")).catch((error) => say($("penetration-controller"), error));
+  loadPenetration(current, $("card-name").textContent, $("penetration-direction").value,
+    $("penetration-tree"), $("penetration-controller"))
+    .catch((error) => say($("penetration-controller"), error));
 }
 $("penetration-form").addEventListener("submit", (event) => {
   event.preventDefault();

@@ -1,7 +1,7 @@
 // The enterprise card: class, scores, the five dimensions, reasons, history by month and
 // the records on a timeline.
 import {
-  CLASS_COLOURS, CLASS_LABELS, NO_CLASS_COLOUR, STATUS_LABELS, bilingual, both, el, labelOf,
+  CLASS_COLOURS, CLASS_LABELS, NO_CLASS_COLOUR, STATUS_LABELS, bilingual, both, el, labelOf, percent,
 } from "./labels.js";
 
 const $ = (id) => document.getElementById(id);
@@ -11,14 +11,30 @@ function number(value, digits = 1) {
 }
 
 export function renderProfile(profile) {
-  $("card-name").textContent = profile.name ?? profile.uscc;
+  const registration = profile.registration ?? {};
+  $("card-name").textContent = registration.name ?? profile.uscc;
   $("card-uscc").textContent = profile.uscc;
-  const parts = [
-    profile.entity_type, profile.region_code,
-    profile.status ? labelOf(STATUS_LABELS, profile.status) : null,
-    profile.established ? `成立 established ${profile.established}` : null,
+  $("card-meta").textContent = [
+    registration.entity_type, registration.region_code,
+    registration.status ? labelOf(STATUS_LABELS, registration.status) : null,
+  ].filter(Boolean).join(" · ");
+  const people = (items) => items.map((item) => item.person.label
+    + (item.person.id_masked ? ` (${item.person.id_masked})` : "") + (item.role ? ` ${item.role}` : ""));
+  const rows = [
+    ["成立日期", "established", registration.established],
+    ["行业代码", "industry", registration.industry_code],
+    ["注册资本（元）", "registered capital", registration.registered_capital],
+    ["实缴资本（元）", "paid-in capital", registration.paid_in_capital],
+    ["住所", "address", registration.address],
+    ["法定代表人", "legal representative", people(profile.legal_representatives ?? []).join("；")],
+    ["股东", "shareholders", (profile.shareholders ?? []).slice(0, 5).map((holding) =>
+      `${holding.holder.label} ${percent(holding.share)}`).join("；")
+      + ((profile.shareholders ?? []).length > 5 ? ` … 共 ${profile.shareholders.length} 名` : "")],
+    ["高管", "officers", people(profile.officers ?? []).join("；")],
   ];
-  $("card-meta").textContent = parts.filter(Boolean).join(" · ");
+  $("card-registration").replaceChildren(...rows
+    .filter(([, , value]) => value !== undefined && value !== null && value !== "")
+    .flatMap(([zh, en, value]) => [el("dt", {}, ...bilingual(zh, en)), el("dd", {}, String(value))]));
 }
 
 export function renderRisk(risk) {
@@ -42,6 +58,11 @@ export function renderRisk(risk) {
     el("span", { class: "bar" }, el("span", { style: `width:${Math.max(0, Math.min(100, dimension.score))}%` })),
     el("span", { class: "value" }, number(dimension.score)),
   )));
+  $("card-rule").replaceChildren(...(risk.rule ? [el("strong", {}, "规则定级 rule: "), risk.rule, " · ",
+    risk.rule_record_zh ?? "", " ", el("span", { class: "en" }, risk.rule_record_en ?? "")] : []));
+  const counterfactual = risk.counterfactual;
+  $("card-counterfactual").replaceChildren(...(counterfactual?.text_zh ? ["降一级所需 to move one class lower: ",
+    counterfactual.text_zh, " ", el("span", { class: "en" }, counterfactual.text_en)] : []));
   const reasons = risk.reasons ?? [];
   $("card-reasons").replaceChildren(...(reasons.length ? reasons.map((reason) => el("li", {},
     reason.text_zh, " ", el("span", { class: "en" }, reason.text_en)))
