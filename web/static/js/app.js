@@ -159,8 +159,11 @@ async function openCard(uscc) {
   renderHistory(history?.items ?? []);
   renderRecords(records?.items ?? []);
   renderGraphReasons(risk?.graph_reasons ?? [], (reason) => {
-    const shown = graph.highlightPath(reason.path ?? []);
-    if (shown.missing) {
+    const path = graph.reasonPath(reason);
+    const shown = graph.highlightPath(path);
+    if (!path.length) {
+      $("graph-status").textContent = "图中未找到该原因的关联方 the party behind this reason is not in the graph shown";
+    } else if (shown.missing) {
       $("graph-status").textContent =
         `路径上 ${shown.missing} 个节点不在当前图中 ${shown.missing} path nodes are outside the graph shown`;
     }

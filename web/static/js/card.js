@@ -78,8 +78,7 @@ export function renderGraphReasons(reasons, onSelect) {
   }
   list.replaceChildren(...reasons.map((reason) => {
     const item = el("li", { class: "clickable", title: (reason.path ?? []).join(" → ") },
-      reason.text_zh, " ", el("span", { class: "en" }, reason.text_en),
-      reason.contribution !== undefined ? el("span", { class: "muted" }, ` (+${number(reason.contribution)})`) : null);
+      reason.text_zh, " ", el("span", { class: "en" }, reason.text_en));
     item.addEventListener("click", () => {
       for (const other of list.children) other.classList.remove("active");
       item.classList.add("active");
@@ -107,7 +106,7 @@ export function renderHistory(items) {
   const height = 180;
   const left = 34;
   const bottom = 30;
-  const step = items.length > 1 ? (width - left - 20) / (items.length - 1) : 0;
+  const step = items.length > 1 ? (width - left - 50) / (items.length - 1) : 0;
   const x = (index) => left + 10 + index * step;
   const y = (score) => 10 + (1 - Math.max(0, Math.min(100, score)) / 100) * (height - bottom - 10);
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img",

@@ -12,7 +12,7 @@ const MAX_NODES = 300;
 
 const STYLE = [
   { selector: "node", style: {
-    label: "data(display)", "font-size": 10, "text-wrap": "wrap", "text-max-width": 120,
+    label: "data(display)", "font-size": 13, "text-wrap": "wrap", "text-max-width": 140,
     "text-valign": "bottom", "text-margin-y": 3, color: "#1d2630",
     "font-family": "Noto Sans CJK SC, sans-serif",
     "background-color": "data(colour)", width: 22, height: 22,
@@ -27,7 +27,7 @@ const STYLE = [
   { selector: "node.expanded", style: { "border-width": 3, "border-style": "double",
     "border-color": "#1d2630" } },
   { selector: "edge", style: {
-    label: "data(display)", "font-size": 8, color: "#4a5560", "text-rotation": "autorotate",
+    label: "data(display)", "font-size": 10, color: "#4a5560", "text-rotation": "autorotate",
     "text-background-color": "#fcfdfe", "text-background-opacity": 0.85,
     "text-background-padding": 1, "font-family": "Noto Sans CJK SC, sans-serif",
     width: 1.4, "line-color": "#9aa6b2", "target-arrow-color": "#9aa6b2",
@@ -90,7 +90,7 @@ export class GraphView {
   ensure() {
     if (this.cy) return;
     this.cy = cytoscape({
-      container: this.container, style: STYLE, wheelSensitivity: 0.3,
+      container: this.container, style: STYLE,
       minZoom: 0.1, maxZoom: 4,
     });
     this.cy.on("dbltap", "node[kind = 'enterprise']", (event) => {
@@ -107,8 +107,24 @@ export class GraphView {
     });
   }
 
+  // Marks the graph busy while ``work`` runs (the status line says so; tests wait on it).
+  async busy(work) {
+    this.container.dataset.loading = "true";
+    this.status.textContent = "加载中 loading…";
+    try {
+      return await work();
+    } finally {
+      delete this.container.dataset.loading;
+      this.describe();
+    }
+  }
+
   // The centre's network with the current filters; expansions made before are made again.
-  async load(uscc, filters = this.filters, hops = this.hops ?? 2) {
+  load(uscc, filters = this.filters, hops = this.hops ?? 2) {
+    return this.busy(() => this.reload(uscc, filters, hops));
+  }
+
+  async reload(uscc, filters, hops) {
     this.ensure();
     const again = uscc === this.uscc ? [...this.expanded] : [];
     this.uscc = uscc;
@@ -121,11 +137,9 @@ export class GraphView {
     this.truncated = Boolean(network.truncated);
     this.add(network, BASE);
     for (const id of again) {
-      const node = this.cy.getElementById(id);
-      if (node.nonempty()) await this.expand(id, { layout: false });
+      if (this.cy.getElementById(id).nonempty()) await this.grow(id);
     }
     this.layout(true);
-    this.describe();
   }
 
   add(network, origin) {
@@ -159,7 +173,15 @@ export class GraphView {
     else await this.expand(id);
   }
 
-  async expand(id, { layout = true } = {}) {
+  expand(id) {
+    return this.busy(async () => {
+      await this.grow(id);
+      this.layout(false);
+    });
+  }
+
+  // Adds the 1-hop network of enterprise node ``id`` around it.
+  async grow(id) {
     const node = this.cy.getElementById(id);
     const uscc = node.data("uscc") ?? id.replace(/^enterprise:/, "");
     const network = await this.query(uscc, 1);
@@ -172,10 +194,6 @@ export class GraphView {
     });
     this.expanded.push(id);
     node.addClass("expanded");
-    if (layout) {
-      this.layout(false);
-      this.describe();
-    }
   }
 
   // Removes what expanding ``id`` brought in and nothing else holds (collapsing nested
@@ -195,7 +213,7 @@ export class GraphView {
   layout(randomize) {
     this.cy.layout({
       name: "cose", animate: false, randomize, nodeDimensionsIncludeLabels: true,
-      idealEdgeLength: () => 90, nodeRepulsion: () => 9000, padding: 20,
+      idealEdgeLength: () => 70, nodeRepulsion: () => 8000, padding: 20,
     }).run();
     this.cy.fit(undefined, 30);
   }
@@ -224,6 +242,22 @@ export class GraphView {
     this.cy.elements().addClass("dimmed");
     nodes.union(edges).removeClass("dimmed").addClass("highlight");
     return { nodes: nodes.length, edges: edges.length, missing: path.length - nodes.length };
+  }
+
+  // The path of a graph reason: the API's ``path`` when the snapshot has one; otherwise
+  // the shown party the reason names (its label in the text), within two hops of the centre.
+  reasonPath(reason) {
+    if (reason.path?.length) return reason.path;
+    const centre = this.cy.getElementById(`enterprise:${this.uscc}`);
+    const named = (node) => node.data("label") && reason.text_zh.includes(node.data("label"));
+    const longest = (nodes) => nodes.filter(named).sort((a, b) => b.data("label").length - a.data("label").length)[0];
+    const near = longest(centre.neighborhood("node").toArray());
+    if (near) return [centre.id(), near.id()];
+    for (const middle of centre.neighborhood("node").toArray()) {
+      const far = longest(middle.neighborhood("node").toArray().filter((node) => node.id() !== centre.id()));
+      if (far) return [centre.id(), middle.id(), far.id()];
+    }
+    return [];
   }
 
   clearHighlight() {

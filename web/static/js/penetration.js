@@ -38,8 +38,10 @@ export function renderTree(result, box, rootLabel) {
     }
     return item;
   };
-  box.replaceChildren(el("ul", {}, branch(root, new Set([root.id]))),
-    result.truncated ? el("p", { class: "muted" }, "路径过多，累计持股为下限 too many paths: shares are lower bounds") : null);
+  box.replaceChildren(el("ul", {}, branch(root, new Set([root.id]))));
+  if (result.truncated) {
+    box.append(el("p", { class: "muted" }, "路径过多，累计持股为下限 too many paths: shares are lower bounds"));
+  }
 }
 
 export async function loadPenetration(uscc, name, direction, box, controllerLine) {
