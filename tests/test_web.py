@@ -42,6 +42,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+VENDOR = ROOT / "web" / "static" / "vendor" / "cytoscape.esm.min.js"
 AS_OF = dt.date(2026, 10, 31)
 PASSWORD = "correct-horse-battery"
 PAGE_MAX_NODES = 300  # web/static/js/graph.js MAX_NODES
@@ -113,6 +114,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    if not VENDOR.exists():
+        pytest.fail(f"{VENDOR.relative_to(ROOT)} is missing: run `make web` "
+                    f"(scripts/build-web.sh fetches Cytoscape.js from the npm registry)")
     home = tmp_path_factory.mktemp("web-home")
     built = _build_home(home)
     case = built["case"]

@@ -189,7 +189,7 @@ $("graph-filters").addEventListener("submit", (event) => {
   graph.load(current, graphFilters(), Number($("graph-hops").value))
     .catch((error) => say($("graph-status"), error));
 });
-$("graph-fit").addEventListener("click", () => graph.fit());
+$("graph-layout").addEventListener("click", () => graph.layout());
 $("graph-export-png").addEventListener("click", () => graph.exportPng());
 $("graph-export-json").addEventListener("click", () => graph.exportJson());
 

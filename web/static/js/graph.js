@@ -13,6 +13,7 @@ const MAX_NODES = 300;
 const STYLE = [
   { selector: "node", style: {
     label: "data(display)", "font-size": 13, "text-wrap": "wrap", "text-max-width": 140,
+    "text-overflow-wrap": "anywhere",
     "text-valign": "bottom", "text-margin-y": 3, color: "#1d2630",
     "font-family": "Noto Sans CJK SC, sans-serif",
     "background-color": "data(colour)", width: 22, height: 22,
@@ -135,14 +136,15 @@ export class GraphView {
     this.cy.elements().remove();
     const network = await this.query(uscc, hops);
     this.truncated = Boolean(network.truncated);
-    this.add(network, BASE);
+    this.add(network, BASE, 0);
     for (const id of again) {
       if (this.cy.getElementById(id).nonempty()) await this.grow(id);
     }
-    this.layout(true);
+    this.layout();
   }
 
-  add(network, origin) {
+  // Adds what is not shown yet; ``depth``: hops from the centre to the network's own centre.
+  add(network, origin, depth) {
     const added = [];
     for (const node of network.nodes) {
       const known = this.origins.get(node.id);
@@ -154,7 +156,7 @@ export class GraphView {
       added.push({
         group: "nodes",
         data: {
-          ...node, display: nodeLabel(node),
+          ...node, depth: depth + (node.depth ?? 0), display: nodeLabel(node),
           colour: CLASS_COLOURS[node.risk_class] ?? NO_CLASS_COLOUR,
         },
         classes: node.id === `enterprise:${this.uscc}` ? "centre" : "",
@@ -176,7 +178,7 @@ export class GraphView {
   expand(id) {
     return this.busy(async () => {
       await this.grow(id);
-      this.layout(false);
+      this.fit();
     });
   }
 
@@ -186,11 +188,13 @@ export class GraphView {
     const uscc = node.data("uscc") ?? id.replace(/^enterprise:/, "");
     const network = await this.query(uscc, 1);
     const position = node.position();
-    const added = this.add(network, id);
-    // New nodes start around the expanded one, so the layout moves little else.
+    const added = this.add(network, id, node.data("depth") ?? 0);
+    // New nodes go on a circle around the expanded one; nothing else moves, so the
+    // investigator keeps the picture they had.
+    const radius = 80 + 10 * added.length;
     added.forEach((item, index) => {
       const angle = (2 * Math.PI * index) / Math.max(added.length, 1);
-      item.position({ x: position.x + 90 * Math.cos(angle), y: position.y + 90 * Math.sin(angle) });
+      item.position({ x: position.x + radius * Math.cos(angle), y: position.y + radius * Math.sin(angle) });
     });
     this.expanded.push(id);
     node.addClass("expanded");
@@ -210,10 +214,12 @@ export class GraphView {
     this.describe();
   }
 
-  layout(randomize) {
+  // Rings by hops from the centre: the centre in the middle, its direct parties around it.
+  layout() {
     this.cy.layout({
-      name: "cose", animate: false, randomize, nodeDimensionsIncludeLabels: true,
-      idealEdgeLength: () => 70, nodeRepulsion: () => 8000, padding: 20,
+      name: "concentric", animate: false, concentric: (node) => 10 - (node.data("depth") ?? 0),
+      levelWidth: () => 1, minNodeSpacing: 28, spacingFactor: 1.3, padding: 20,
+      startAngle: Math.PI / 2,
     }).run();
     this.cy.fit(undefined, 30);
   }
