@@ -14,8 +14,8 @@ from typing import Any
 import jwt
 import pandas as pd
 import pytest
-from pydantic import SecretStr
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from api import supervise
@@ -116,7 +116,7 @@ OPEN = {(method, path) for method, path, roles in ROUTES if not roles}
 
 
 def test_only_health_and_sign_in_are_open() -> None:
-    assert OPEN == {("GET", f"{PREFIX}/health"), ("POST", f"{PREFIX}/auth/token")}
+    assert {("GET", f"{PREFIX}/health"), ("POST", f"{PREFIX}/auth/token")} == OPEN
     assert len(GUARDED) >= 24  # search ... backtest: the endpoints of the contract
 
 
