@@ -104,7 +104,8 @@ class Backend:
             except Neo4jServerError as error:
                 raise StoreUnavailable(f"no Neo4j server configured: {error}") from None
             uri, user, password = connection.uri, connection.user, connection.password
-        return Neo4jStore(uri, user, password, database=settings.neo4j_database)
+        return Neo4jStore(uri, user, password, database=settings.neo4j_database,
+                          retry_seconds=settings.store_timeout_seconds)
 
     def engine(self) -> QueryEngine:
         return open_queries(self.store())

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # How long the enterprise directory (search, regions, statistics) read from Neo4j is
     # reused before it is read again; the embedded store's follows its file.
     directory_seconds: float = Field(default=300.0, ge=0)
+    # How long a request waits for an unreachable Neo4j before it answers 503.
+    store_timeout_seconds: float = Field(default=3.0, gt=0)
 
     @property
     def memory_store_path(self) -> Path:
