@@ -346,7 +346,15 @@ def test_views_follow_the_role(page: Page, site: Site) -> None:
     page.locator("#tab-warnings").click()
     expect(page.locator("#warnings-table tbody tr").first).to_be_visible()
     page.locator("#warnings-table tbody tr").first.click()
-    expect(page.locator("#warning-history")).to_contain_text("触发 raised")
+    history = page.locator("#warning-history")
+    expect(history).to_contain_text("触发 raised")
+    # Handling: assign it; the log shows the step and the inbox the new status.
+    history.locator("form[data-step='assign'] input[name='to']").fill("西湖区局")
+    history.get_by_role("button", name="分派 Assign").click()
+    expect(history).to_contain_text("分派 assigned")
+    expect(history).to_contain_text("西湖区局")
+    page.locator("#warnings-status").select_option("assigned")
+    expect(page.locator("#warnings-table tbody tr").first).to_contain_text("西湖区局")
     page.get_by_role("button", name="退出 Sign out").click()
 
     sign_in(page, site.analyst)

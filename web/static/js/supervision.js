@@ -32,7 +32,6 @@ export async function loadWarnings() {
   const body = await call("/warnings", { query: { status: $("warnings-status").value } });
   const items = body.items ?? [];
   $("warnings-status-text").textContent = `${items.length} 条预警 warnings`;
-  $("warning-history").hidden = true;
   $("warnings-table").querySelector("tbody").replaceChildren(...items.map((warning) => {
     const row = el("tr", { "data-id": warning.warning_id },
       el("td", {}, warning.warning_id, el("div", { class: "small muted" }, warning.as_of)),
@@ -47,13 +46,52 @@ export async function loadWarnings() {
   }));
 }
 
+const ACTIONS = {
+  reminder: "提醒 reminder", warning_letter: "警示函 warning letter", interview: "约谈 interview",
+  inspection: "检查 inspection",
+};
+
 async function showHistory(id) {
   const body = await call(`/warnings/${encodeURIComponent(id)}/history`);
   const box = $("warning-history");
   box.hidden = false;
+  box.dataset.id = id;
+  const closed = body.items.some((entry) => entry.event === "closed");
   box.replaceChildren(el("h3", {}, `处理记录 History · ${id}`), el("ol", {}, body.items.map((entry) =>
     el("li", {}, el("time", {}, entry.at ?? ""), " ", WARNING_EVENTS[entry.event] ?? entry.event, " ",
-      [entry.to, entry.action, entry.outcome, entry.note, entry.by].filter(Boolean).join(" · ")))));
+      [entry.to, ACTIONS[entry.action] ?? entry.action, entry.outcome, entry.note, entry.by]
+        .filter(Boolean).join(" · ")))),
+  closed ? null : handling(id));
+}
+
+// Assign (分派), act (处置) and close (办结): each step is appended to the warning's log.
+function handling(id) {
+  const step = (path, fields, label) => {
+    const form = el("form", { class: "filters", "data-step": path }, ...fields,
+      el("button", { type: "submit" }, label));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const values = Object.fromEntries(new FormData(form));
+      try {
+        await call(`/warnings/${encodeURIComponent(id)}/${path}`, { method: "POST", body: values });
+        await loadWarnings();
+        await showHistory(id);
+      } catch (error) {
+        $("warnings-status-text").textContent = `${error.status ?? ""} ${error.message}`;
+      }
+    });
+    return form;
+  };
+  return el("div", {},
+    step("assign", [el("label", {}, "分派给 ", el("span", { class: "en" }, "Assign to"),
+      el("input", { name: "to", required: true, maxlength: 200 }))], "分派 Assign"),
+    step("act", [el("label", {}, "处置 ", el("span", { class: "en" }, "Action"),
+      el("select", { name: "action" }, Object.entries(ACTIONS).map(([value, text]) =>
+        el("option", { value }, text)))),
+    el("label", {}, "说明 ", el("span", { class: "en" }, "Note"), el("input", { name: "note", maxlength: 2000 }))],
+    "记录处置 Record action"),
+    step("close", [el("label", {}, "办结结果 ", el("span", { class: "en" }, "Outcome"),
+      el("input", { name: "outcome", required: true, maxlength: 2000 }))], "办结 Close"));
 }
 
 export async function loadPlans() {
