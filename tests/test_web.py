@@ -355,6 +355,8 @@ def test_views_follow_the_role(page: Page, site: Site) -> None:
     expect(history).to_contain_text("西湖区局")
     page.locator("#warnings-status").select_option("assigned")
     expect(page.locator("#warnings-table tbody tr").first).to_contain_text("西湖区局")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "warnings-inbox.png"), full_page=True)
     page.get_by_role("button", name="退出 Sign out").click()
 
     sign_in(page, site.analyst)

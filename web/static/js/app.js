@@ -42,17 +42,18 @@ async function enter() {
   const first = [...document.querySelectorAll("nav.tabs:not(.sub) button")].find((tab) => !tab.hidden);
   if (first) first.click();
   else $("search-status").textContent = "此角色无可用页面 this role has no page here";
-  document.body.dataset.role = me.role;
-  document.body.dataset.ready = "true";
 }
 
+// Signing out (or an expired token) drops the token and everything the last user saw.
 function leave() {
   signOut();
-  $("workspace").hidden = true;
-  $("who").hidden = true;
-  $("sign-out").hidden = true;
+  current = null;
+  for (const id of ["workspace", "who", "sign-out", "card", "search-results", "warning-history",
+    "plan-detail"]) $(id).hidden = true;
+  for (const id of ["search-status", "warnings-status-text", "plans-status-text"]) $(id).textContent = "";
+  for (const body of document.querySelectorAll("#workspace tbody")) body.replaceChildren();
+  $("search-q").value = "";
   $("sign-in").hidden = false;
-  delete document.body.dataset.ready;
 }
 
 $("sign-in-form").addEventListener("submit", async (event) => {
@@ -147,7 +148,6 @@ async function openCard(uscc) {
   current = uscc;
   const card = $("card");
   card.hidden = false;
-  card.dataset.uscc = uscc;
   delete card.dataset.loaded;
   const path = `/enterprises/${encodeURIComponent(uscc)}`;
   const [profile, risk, history, records] = await Promise.all([
@@ -159,6 +159,7 @@ async function openCard(uscc) {
   renderHistory(history?.items ?? []);
   renderRecords(records?.items ?? []);
   renderGraphReasons(risk?.graph_reasons ?? [], (reason) => {
+    document.querySelector("nav.tabs.sub button[data-pane='graph']").click();
     const path = graph.reasonPath(reason);
     const shown = graph.highlightPath(path);
     if (!path.length) {
@@ -172,6 +173,7 @@ async function openCard(uscc) {
   $("penetration-controller").replaceChildren();
   card.scrollIntoView({ behavior: "instant", block: "start" });
   $("graph-status").classList.remove("error");
+  if (!$("pane-penetration").hidden) showPenetration();
   await graph.load(uscc, graphFilters(), Number($("graph-hops").value));
   card.dataset.loaded = "true";
 }

@@ -57,7 +57,7 @@ function nodeLabel(node) {
   return `${node.label ?? node.id}\n${tag}`;
 }
 
-export function edgeId(edge) {
+function edgeId(edge) {
   return `${edge.source}|${edge.kind}|${edge.target}|${edge.role ?? ""}`;
 }
 
@@ -230,8 +230,6 @@ export class GraphView {
     const cut = this.truncated ? ` · 已截断（节点上限 ${MAX_NODES}）truncated at ${MAX_NODES} nodes` : "";
     this.status.textContent =
       `${nodes} 个节点 nodes · ${edges} 条关系 edges · 已展开 expanded ${this.expanded.length}${cut}`;
-    this.container.dataset.nodes = String(nodes);
-    this.container.dataset.edges = String(edges);
   }
 
   // Highlights a graph reason's path: node ids from the enterprise to the neighbour.

@@ -55,7 +55,6 @@ async function showHistory(id) {
   const body = await call(`/warnings/${encodeURIComponent(id)}/history`);
   const box = $("warning-history");
   box.hidden = false;
-  box.dataset.id = id;
   const closed = body.items.some((entry) => entry.event === "closed");
   box.replaceChildren(el("h3", {}, `处理记录 History · ${id}`), el("ol", {}, body.items.map((entry) =>
     el("li", {}, el("time", {}, entry.at ?? ""), " ", WARNING_EVENTS[entry.event] ?? entry.event, " ",
