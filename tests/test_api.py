@@ -493,3 +493,34 @@ def test_neo4j_store(world: World, neo4j_store: Neo4jStore,
             theirs = memory_client.get(PREFIX + url, params=params, headers=headers)
             assert ours.status_code == 200, ours.text
             assert ours.json() == theirs.json()
+
+
+def test_audit_group_commit_keeps_the_chain(tmp_path: Path) -> None:
+    """Many threads appending at once: every entry on disk once, the chain intact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.audit import AuditLog
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+
+    def append(k: int) -> None:
+        log.append(actor=f"u{k}", role="investigator", action="risk.read",
+                   resource=f"enterprise:{k}", client="127.0.0.1")
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(append, range(400)))
+    assert verify(path).ok and verify(path).entries == 400
+    actors = {json.loads(line)["actor"] for line in path.read_text().splitlines()}
+    assert actors == {f"u{k}" for k in range(400)}
+
+
+def test_results_json_escapes_text() -> None:
+    import pyarrow as pa
+
+    from api.risk_results import _text
+
+    values = ['引号"和\\反斜杠', "换行\n制表\t", None, "plain", "\x01"]
+    encoded = _text(pa.array(values)).to_pylist()
+    assert [json.loads(text) for text in encoded] == ['引号"和\\反斜杠', "换行\n制表\t", None,
+                                                      "plain", " "]
