@@ -1,9 +1,11 @@
 """Risk results as the API serves them: read from the monthly snapshots, never recomputed.
 
-A month's ``classification.parquet`` is loaded once (and again only when its file
-changes) into an Arrow table with a USCC -> row map, so that a lookup is a dictionary
-hit and a one-row slice, and a batch of 10,000 one ``take``. The history of an enterprise
-reads only the class and score columns of each month.
+When a month is first asked for (and again only when its ``classification.parquet``
+changes), every row is serialised once into the API's JSON shape, column-wise with
+Arrow string kernels, and kept with a USCC -> row map: a lookup is a dictionary hit and
+an array element, a batch of 10,000 one ``take`` (about 2 KB a row: 2 GB of memory for a
+million enterprises). The history of an enterprise reads only the class and score
+columns of each month.
 """
 
 from __future__ import annotations

@@ -21,7 +21,10 @@ into the project's own server under the home. Then:
    * batch scoring ``POST /scores:batch`` of 10,000 random USCCs, one after another,
      ``--batches`` times (a partner API key granted the province's region prefix, so the
      region check runs);
-   * 2-hop networks ``GET /graph/network/{uscc}?hops=2`` open-loop at ``--network-rate``.
+   * 2-hop networks ``GET /graph/network/{uscc}?hops=2`` open-loop at ``--network-rate``;
+   * before the open-loop runs, the same requests one at a time (service time, no queue);
+   * the server's CPU time per request (from ``/proc``), which does not depend on what
+     else the shared machine runs.
 
 Every request is authenticated and audited as in production (Argon2 sign-in once, JWT
 per request, hash-chained audit line with fsync per risk read). Results go into
@@ -55,6 +58,7 @@ from bench.neo4j_load import KEY, delivery
 AS_OF = dt.date(2026, 10, 31)
 PREFIX = "/api/v1"
 PASSWORD = "bench-password-1"
+IN_FLIGHT = 32
 
 
 def prepare_snapshot(folder: Path, home: Path) -> None:
@@ -126,11 +130,17 @@ async def open_loop(client: httpx.AsyncClient, urls: list[str], rate: float,
     statuses: dict[str, int] = {}
     start = time.perf_counter() + 0.05
 
+    # At most IN_FLIGHT requests at once (as many connections): httpx's pool slows down
+    # quadratically with thousands of queued requests, which made the client, not the
+    # server, the bottleneck. Waiting for a slot counts in the latency (from the due time).
+    slots = asyncio.Semaphore(IN_FLIGHT)
+
     async def one(index: int, url: str) -> None:
         due = start + index / rate
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         try:
-            response = await client.get(url, headers=headers)
+            async with slots:
+                response = await client.get(url, headers=headers)
             outcome = str(response.status_code)
         except httpx.HTTPError as error:  # counted, not fatal: the figures say how many
             outcome = type(error).__name__
@@ -146,7 +156,7 @@ async def open_loop(client: httpx.AsyncClient, urls: list[str], rate: float,
 
 
 async def generate(base: str, plan: dict[str, Any]) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         token = (await client.post(f"{PREFIX}/auth/token", data={
             "username": "bench", "password": PASSWORD})).json()["access_token"]
@@ -165,6 +175,15 @@ async def generate(base: str, plan: dict[str, Any]) -> dict[str, Any]:
         await open_loop(client, warm, 10, user, pid)
         await open_loop(client, [f"{PREFIX}/enterprises/{u}/risk"
                                  for u in rng.sample(usccs, 200)], plan["rate"], user, pid)
+
+        # One request at a time first: the service time without any queue.
+        alone: list[float] = []
+        for uscc in rng.sample(usccs, 300):
+            started = time.perf_counter()
+            await client.get(f"{PREFIX}/enterprises/{uscc}/risk", headers=user)
+            alone.append(time.perf_counter() - started)
+        results["risk_lookup_one_at_a_time"] = quantiles(alone)
+        log(f"  one at a time: {results['risk_lookup_one_at_a_time']}")
 
         n = int(plan["rate"] * plan["seconds"])
         urls = [f"{PREFIX}/enterprises/{rng.choice(usccs)}/risk" for _ in range(n)]
@@ -187,6 +206,15 @@ async def generate(base: str, plan: dict[str, Any]) -> dict[str, Any]:
                                   "server_cpu_s_per_batch": round(
                                       (cpu_seconds(pid) - cpu_before) / len(times), 3)}
         log(f"  batch: {results['batch_10000']}")
+
+        alone = []
+        for uscc in rng.sample(usccs, 100):
+            started = time.perf_counter()
+            await client.get(f"{PREFIX}/graph/network/{uscc}?hops=2&as_of={AS_OF}",
+                             headers=user)
+            alone.append(time.perf_counter() - started)
+        results["network_2hop_one_at_a_time"] = quantiles(alone)
+        log(f"  2-hop one at a time: {results['network_2hop_one_at_a_time']}")
 
         m = int(plan["network_rate"] * plan["network_seconds"])
         urls = [f"{PREFIX}/graph/network/{rng.choice(usccs)}?hops=2&as_of={AS_OF}"
@@ -294,6 +322,10 @@ def main() -> None:
         receiving, sending = context.Pipe(duplex=False)
         generator = context.Process(target=load_generator, args=(base, plan, sending))
         generator.start()
+        while not receiving.poll(5):
+            if not generator.is_alive():  # killed without a word (e.g. out of memory)
+                raise RuntimeError(f"the load generator died (exit code "
+                                   f"{generator.exitcode})")
         figures = receiving.recv()
         generator.join()
         if "error" in figures:
