@@ -23,6 +23,7 @@ from api.audit import verify
 from api.auth import KeyStore, Principal, Role, UserStore, issue_token
 from api.cli import app as cli
 from api.http.app import PREFIX, create_app
+from api.http.models import BatchOut, RiskResult
 from api.pipeline import classify, write_run_snapshot
 from api.settings import Settings
 from graph.load import delivery_to_batch, write_batch
@@ -214,6 +215,7 @@ def test_risk_result_is_the_snapshot_row_and_audited(client: TestClient,
                           headers=world.headers("investigator"))
     assert response.status_code == 200, response.text
     result = response.json()
+    RiskResult.model_validate(result)  # served pre-serialised: still the declared shape
     row = snapshot.loc[uscc]
     assert result["risk_class"] == row["risk_class"]
     assert result["final_score"] == pytest.approx(row["score"], abs=1e-4)
@@ -298,6 +300,7 @@ def test_region_grants(client: TestClient, world: World) -> None:
         ok = client.post(f"{PREFIX}/scores:batch", headers=headers,
                          json={"usccs": [*inside, "91330102MA00000000"]})
         assert ok.status_code == 200, ok.text
+        BatchOut.model_validate(ok.json())
         assert sorted(item["uscc"] for item in ok.json()["items"]) == sorted(inside)
         assert ok.json()["unknown"] == ["91330102MA00000000"]
         mixed = client.post(f"{PREFIX}/scores:batch", headers=headers,
