@@ -38,12 +38,24 @@ def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
 
 
 class AuditLog:
-    """Appends chained entries; one object per process (it remembers the chain's head)."""
+    """Appends chained entries; one object per process (it remembers the chain's head).
 
-    def __init__(self, path: Path) -> None:
+    Group commit: a caller queues its entry and returns once it is on disk (fsync); one
+    caller at a time writes everything queued so far with a single fsync, so concurrent
+    requests share the cost of the flush instead of queueing behind one fsync each. The
+    sequence numbers and hashes are given while the file is locked, so other processes
+    (the CLI) may append too.
+    """
+
+    def __init__(self, path: Path, *, fsync: bool = True) -> None:
         self.path = path
         self.head_path = path.with_name("audit.head")
-        self._lock = threading.Lock()
+        self.fsync = fsync
+        self._queue_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._pending: list[dict[str, Any]] = []
+        self._queued = 0  # tickets handed out
+        self._written = 0  # tickets on disk
         self._known: tuple[int, int, str] | None = None  # (file size, seq, hash) we wrote
 
     def _head(self) -> tuple[int, str]:
@@ -62,29 +74,48 @@ class AuditLog:
         return int(last["seq"]), str(last["hash"])
 
     def append(self, *, actor: str, role: str, action: str, resource: str, client: str,
-               details: dict[str, Any] | None = None) -> dict[str, Any]:
+               details: dict[str, Any] | None = None) -> None:
+        """Record one entry; returns when it is written (and synced)."""
+        entry: dict[str, Any] = {
+            "seq": 0, "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+            "actor": actor, "role": role, "action": action, "resource": resource,
+            "client": client, "details": details or {},
+        }
+        with self._queue_lock:
+            self._pending.append(entry)
+            self._queued += 1
+            ticket = self._queued
+        with self._flush_lock:
+            if self._written >= ticket:
+                return  # somebody else's flush took it along
+            with self._queue_lock:
+                batch, self._pending = self._pending, []
+                upto = self._queued
+            self._write(batch)
+            self._written = upto
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
+        with self.path.open("a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 seq, prev = self._head()
-                entry: dict[str, Any] = {
-                    "seq": seq + 1,
-                    "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-                    "actor": actor, "role": role, "action": action, "resource": resource,
-                    "client": client, "details": details or {}, "prev_hash": prev,
-                }
-                entry["hash"] = entry_hash(prev, entry)
-                handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+                lines = []
+                for entry in batch:
+                    seq += 1
+                    entry["seq"], entry["prev_hash"] = seq, prev
+                    entry["hash"] = prev = entry_hash(prev, entry)
+                    lines.append(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+                handle.write("".join(lines))
                 handle.flush()
-                os.fsync(handle.fileno())
-                self._known = (handle.tell(), entry["seq"], entry["hash"])
+                if self.fsync:
+                    os.fsync(handle.fileno())
+                self._known = (handle.tell(), seq, prev)
                 temporary = self.head_path.with_suffix(".tmp")
-                temporary.write_text(json.dumps({"seq": entry["seq"], "hash": entry["hash"]}))
+                temporary.write_text(json.dumps({"seq": seq, "hash": prev}))
                 temporary.replace(self.head_path)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-        return entry
 
 
 @dataclass(frozen=True)

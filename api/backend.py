@@ -68,6 +68,14 @@ class Backend:
         self._directory: _Directory | None = None
         self._lock = threading.RLock()
         self.write_lock = threading.Lock()  # one change of the store at a time
+        self._token_key: bytes | None = None
+
+    @property
+    def token_key(self) -> bytes:
+        """The token-signing key, read (or made) once."""
+        if self._token_key is None:
+            self._token_key = self.settings.token_key()
+        return self._token_key
 
     # --- the store ---
 

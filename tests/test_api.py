@@ -23,6 +23,7 @@ from api.audit import verify
 from api.auth import KeyStore, Principal, Role, UserStore, issue_token
 from api.cli import app as cli
 from api.http.app import PREFIX, create_app
+from api.http.models import BatchOut, RiskResult
 from api.pipeline import classify, write_run_snapshot
 from api.settings import Settings
 from graph.load import delivery_to_batch, write_batch
@@ -214,6 +215,7 @@ def test_risk_result_is_the_snapshot_row_and_audited(client: TestClient,
                           headers=world.headers("investigator"))
     assert response.status_code == 200, response.text
     result = response.json()
+    RiskResult.model_validate(result)  # served pre-serialised: still the declared shape
     row = snapshot.loc[uscc]
     assert result["risk_class"] == row["risk_class"]
     assert result["final_score"] == pytest.approx(row["score"], abs=1e-4)
@@ -298,6 +300,7 @@ def test_region_grants(client: TestClient, world: World) -> None:
         ok = client.post(f"{PREFIX}/scores:batch", headers=headers,
                          json={"usccs": [*inside, "91330102MA00000000"]})
         assert ok.status_code == 200, ok.text
+        BatchOut.model_validate(ok.json())
         assert sorted(item["uscc"] for item in ok.json()["items"]) == sorted(inside)
         assert ok.json()["unknown"] == ["91330102MA00000000"]
         mixed = client.post(f"{PREFIX}/scores:batch", headers=headers,
@@ -493,3 +496,34 @@ def test_neo4j_store(world: World, neo4j_store: Neo4jStore,
             theirs = memory_client.get(PREFIX + url, params=params, headers=headers)
             assert ours.status_code == 200, ours.text
             assert ours.json() == theirs.json()
+
+
+def test_audit_group_commit_keeps_the_chain(tmp_path: Path) -> None:
+    """Many threads appending at once: every entry on disk once, the chain intact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.audit import AuditLog
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+
+    def append(k: int) -> None:
+        log.append(actor=f"u{k}", role="investigator", action="risk.read",
+                   resource=f"enterprise:{k}", client="127.0.0.1")
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(append, range(400)))
+    assert verify(path).ok and verify(path).entries == 400
+    actors = {json.loads(line)["actor"] for line in path.read_text().splitlines()}
+    assert actors == {f"u{k}" for k in range(400)}
+
+
+def test_results_json_escapes_text() -> None:
+    import pyarrow as pa
+
+    from api.risk_results import _text
+
+    values = ['引号"和\\反斜杠', "换行\n制表\t", None, "plain", "\x01"]
+    encoded = _text(pa.array(values)).to_pylist()
+    assert [json.loads(text) for text in encoded] == ['引号"和\\反斜杠', "换行\n制表\t", None,
+                                                      "plain", " "]

@@ -3,6 +3,9 @@
 A route declares who may call it with ``**allow(Role.x, ...)``: that adds the role check
 as a dependency and lists the roles in the OpenAPI operation (``x-roles``), where the
 tests read them, so that a new route cannot escape the role matrix.
+
+The dependencies are ``async``: they never block (a token check is microseconds), and a
+synchronous dependency would cost a hop to the thread pool each.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def get_backend(request: Request) -> Backend:
+async def get_backend(request: Request) -> Backend:
     backend: Backend = request.app.state.backend
     return backend
 
@@ -29,7 +32,7 @@ def get_backend(request: Request) -> Backend:
 BackendDep = Annotated[Backend, Depends(get_backend)]
 
 
-def current_principal(
+async def current_principal(
     request: Request, backend: BackendDep,
     token: Annotated[str | None, Depends(oauth2)],
     key: Annotated[str | None, Depends(api_key)],
@@ -37,7 +40,7 @@ def current_principal(
     """The caller, from a bearer token or an API key; 401 without a valid one."""
     try:
         if token:
-            principal = read_token(token, backend.settings.token_key())
+            principal = read_token(token, backend.token_key)
         elif key:
             principal = backend.keys.authenticate(key)
         else:
@@ -55,7 +58,7 @@ def allow(*roles: Role) -> dict[str, Any]:
     """Route arguments: only ``roles`` may call it (others get 403)."""
     allowed = frozenset(roles)
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise HTTPException(403, f"role {principal.role.value} may not do this "
                                      f"(allowed: {', '.join(sorted(allowed))})")
@@ -91,7 +94,7 @@ class AuditTrail:
                                   details=details)
 
 
-def audit_trail(request: Request, backend: BackendDep,
+async def audit_trail(request: Request, backend: BackendDep,
                 principal: CurrentPrincipal) -> AuditTrail:
     return AuditTrail(backend, principal, client_of(request))
 

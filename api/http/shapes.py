@@ -147,7 +147,6 @@ def paths(result: queries.PathResult, classes: Mapping[str, str]) -> models.Path
 def profile(result: queries.Network) -> models.Profile:
     """Registration data and the 1-hop parties of an enterprise (its network at 1 hop)."""
     centre = ("Enterprise", result.uscc)
-    props = {n.key: n for n in result.nodes}
     registration = dict(result.nodes[0].properties)
     parties = {(n.label, n.key): models.PartyOut(**_party_fields(n.label, n.key, n.properties,
                                                                   None))
@@ -170,7 +169,7 @@ def profile(result: queries.Network) -> models.Profile:
         elif e.type == "BRANCH_OF":
             branches.append(who)
     holders.sort(key=lambda h: -(h.share or 0.0))
-    contacts = [parties[(n.label, n.key)] for n in props.values()
+    contacts = [parties[(n.label, n.key)] for n in result.nodes
                 if n.label in ("Address", "Phone", "Email")]
     return models.Profile(uscc=result.uscc, as_of=result.as_of, registration=registration,
                           legal_representatives=legal, shareholders=holders, officers=officers,

@@ -27,7 +27,7 @@ def token(request: Request, backend: BackendDep,
                              resource="token", client=client_of(request))
         raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
     settings = backend.settings
-    access, lifetime = issue_token(principal, settings.token_key(), settings.token_minutes)
+    access, lifetime = issue_token(principal, backend.token_key, settings.token_minutes)
     backend.audit.append(actor=principal.name, role=principal.role.value, action="auth.token",
                          resource="token", client=client_of(request))
     return Token(access_token=access, expires_in=lifetime)
