@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: venv system-packages demo test lint neo4j-fetch neo4j-start neo4j-stop clean
+.PHONY: venv system-packages web demo test lint neo4j-fetch neo4j-start neo4j-stop clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock scripts/bootstrap-venv.sh
 	bash scripts/bootstrap-venv.sh
@@ -16,14 +16,24 @@ venv: $(VENV)/.installed
 system-packages:
 	bash scripts/install-system-packages.sh
 
-demo: venv system-packages
+# The investigator page's graph library (Cytoscape.js from the npm registry, pinned and
+# digest-checked), fetched once into web/static/vendor/; `make web` fetches it again.
+WEB_VENDOR := web/static/vendor/cytoscape.esm.min.js
+
+$(WEB_VENDOR): scripts/build-web.sh
+	bash scripts/build-web.sh
+
+web:
+	bash scripts/build-web.sh
+
+demo: venv system-packages $(WEB_VENDOR)
 	$(BIN)/riskgraph demo $(ARGS)
 
 neo4j-fetch: venv
 	$(BIN)/python -m graph.server fetch
 
 # pytest starts its own Neo4j server for the session (or uses RISKGRAPH_NEO4J_URI).
-test: venv system-packages neo4j-fetch
+test: venv system-packages neo4j-fetch $(WEB_VENDOR)
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: venv

@@ -834,3 +834,124 @@ def _handle(step: Callable[[WarningLog], None]) -> None:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
     console.print("已记录 recorded")
+
+
+# --- the HTTP API: users, API keys, audit log, server (HTTP接口) ------------------------
+
+users_app = typer.Typer(help="Users of the HTTP API (用户管理).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+keys_app = typer.Typer(help="API keys of partner systems (接口密钥).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+audit_app = typer.Typer(help="The HTTP API's audit log (审计日志).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+RoleOption = Annotated[str, typer.Option(
+    help="investigator | analyst | admin | partner")]
+RegionOption = Annotated[list[str] | None, typer.Option(
+    "--region", help="Region-code prefix granted (repeatable, e.g. 3301); none: all.")]
+
+
+def _account(step: Callable[[], object]) -> object:
+    from api.auth import AccountError
+
+    try:
+        return step()
+    except AccountError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+
+
+@users_app.command("add")
+def users_add(
+    username: str, role: RoleOption, region: RegionOption = None,
+    password: Annotated[str | None, typer.Option(
+        help="The password (default: asked for, not echoed).")] = None,
+) -> None:
+    """Add a user (password hashed with Argon2id)."""
+    from api.auth import UserStore
+
+    secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    store = UserStore(Settings().auth_dir)
+    _account(lambda: store.add(username, secret, role, tuple(region or ())))
+    console.print(f"added {username} ({role})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Users, roles and regions."""
+    from api.auth import UserStore
+
+    for user in UserStore(Settings().auth_dir).list():
+        console.print(f"{user['username']}  {user['role']}  "
+                      f"{','.join(user['regions']) or 'all regions'}  {user['created']}")
+
+
+@users_app.command("remove")
+def users_remove(username: str) -> None:
+    """Remove a user (tokens already issued end with their short lifetime)."""
+    from api.auth import UserStore
+
+    _account(lambda: UserStore(Settings().auth_dir).remove(username))
+    console.print(f"removed {username}")
+
+
+@keys_app.command("create")
+def keys_create(name: str, role: RoleOption = "partner", region: RegionOption = None) -> None:
+    """Create an API key for a system; it is shown once (only its hash is kept)."""
+    from api.auth import KeyStore
+
+    created = _account(lambda: KeyStore(Settings().auth_dir).create(
+        name, role, tuple(region or ())))
+    assert isinstance(created, tuple)
+    console.print(f"key id {created[0]}; the key (shown once, send as X-API-Key):")
+    typer.echo(created[1])
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """API keys (ids, systems, roles, regions, revoked or not); never the keys."""
+    from api.auth import KeyStore
+
+    for key in KeyStore(Settings().auth_dir).list():
+        console.print(f"{key['key_id']}  {key['name']}  {key['role']}  "
+                      f"{','.join(key['regions']) or 'all regions'}  created {key['created']}"
+                      + (f"  revoked {key['revoked']}" if key["revoked"] else ""))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke an API key (effective at once)."""
+    from api.auth import KeyStore
+
+    _account(lambda: KeyStore(Settings().auth_dir).revoke(key_id))
+    console.print(f"revoked {key_id}")
+
+
+@audit_app.command("verify")
+def audit_verify(path: Annotated[Path | None, typer.Option(
+        help="The log (default: RISKGRAPH_HOME/audit/audit.jsonl).")] = None) -> None:
+    """Check the audit log's hash chain; exit 1 and name the first broken line if not."""
+    from api.audit import verify
+
+    log = path or Settings().audit_path
+    result = verify(log)
+    if result.ok:
+        console.print(f"审计日志完整 intact: {result.reason} ({log})")
+        return
+    console.print(f"[red]审计日志被篡改 broken at line {result.first_broken_line}: "
+                  f"{result.reason}[/red] ({log}; {result.entries} entries verified before)")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    graph: Graph = None,
+) -> None:
+    """Serve the HTTP API (/api/v1, OpenAPI at /api/v1/docs) and the investigator page."""
+    import uvicorn
+
+    from api.http.app import create_app
+
+    uvicorn.run(create_app(_settings(graph)), host=host, port=port, log_level="info")

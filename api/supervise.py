@@ -26,7 +26,7 @@ from ingestion.synthetic import generate_province
 from ingestion.validate import validate_frames
 from risk.analysis import Analysis, analyse, write_report
 from risk.early_warning import WarningLog, run_rules
-from risk.feedback import PlanStore, backtest, inspected, record_outcomes
+from risk.feedback import PlanError, PlanStore, backtest, inspected, record_outcomes
 from risk.simulation import Simulation, simulate, write_simulation_report
 from risk.snapshot import month_of, previous_month, read_snapshot
 from risk.spotcheck import (
@@ -80,9 +80,7 @@ def draw_plan(settings: Settings, store: GraphStore, plan: Plan, *, save: bool =
 def record_file(settings: Settings, store: GraphStore, task_id: str, path: Path) -> int:
     """Record the outcomes in a CSV (uscc, outcome, date[, note]) against a plan."""
     frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig").fillna("")
-    quarantined = record_outcomes(store, plan_store(settings), task_id, frame,
-                                  settings.person_key())
-    return len(frame) - len(quarantined)
+    return record_frame(settings, store, task_id, frame)
 
 
 def run_warnings(settings: Settings, store: GraphStore, as_of: dt.date,
@@ -139,3 +137,67 @@ def run_simulation(enterprises: int, months: int, seed: int, start: dt.date, out
         result = simulate(province, store, PlanStore(Path(folder)), months=months, seed=seed,
                           progress=lambda month, drawn: bar.advance(task))
     return result, write_simulation_report(result, out)
+
+
+# --- plans over HTTP: created first (seed fixed and kept), drawn later -------------------
+
+
+def _draft_path(settings: Settings, task_id: str) -> Path:
+    return supervision_root(settings) / "drafts" / f"{task_id}.json"
+
+
+def create_plan(settings: Settings, plan: Plan) -> Plan:
+    """Keep a plan to draw later; its seed is fixed now (and published with the draw)."""
+    path = _draft_path(settings, plan.task_id)
+    if path.exists() or (plan_store(settings).folder(plan.task_id) / "plan.json").exists():
+        raise PlanError(f"plan {plan.task_id!r} exists already; choose another task id")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)
+    return plan
+
+
+def created_plan(settings: Settings, task_id: str) -> Plan:
+    path = _draft_path(settings, task_id)
+    if not path.exists():
+        raise PlanError(f"no plan {task_id!r} waiting to be drawn (create it first)")
+    return Plan.model_validate_json(path.read_text("utf-8"))
+
+
+def plan_summaries(settings: Settings) -> list[dict[str, Any]]:
+    """Every plan, created or drawn: task, titles, as-of, status, drawn and recorded."""
+    plans = plan_store(settings)
+    rows: dict[str, dict[str, Any]] = {}
+    for path in sorted((supervision_root(settings) / "drafts").glob("*.json")):
+        plan = Plan.model_validate_json(path.read_text("utf-8"))
+        rows[plan.task_id] = _summary(plan, "created", 0, 0)
+    for task_id in plans.task_ids():
+        rows[task_id] = plan_summary(settings, task_id)
+    return [rows[key] for key in sorted(rows)]
+
+
+def plan_summary(settings: Settings, task_id: str) -> dict[str, Any]:
+    plans = plan_store(settings)
+    if not (plans.folder(task_id) / "plan.json").exists():
+        return _summary(created_plan(settings, task_id), "created", 0, 0)
+    result = plans.load(task_id)
+    return _summary(result.plan, "drawn", len(result.frame), len(plans.outcomes(task_id)))
+
+
+def _summary(plan: Plan, status: str, drawn: int, outcomes: int) -> dict[str, Any]:
+    return {"task_id": plan.task_id, "title_zh": plan.title_zh, "title_en": plan.title_en,
+            "as_of": plan.as_of, "status": status, "drawn": drawn, "outcomes": outcomes}
+
+
+def record_frame(settings: Settings, store: GraphStore, task_id: str,
+                 outcomes: pd.DataFrame) -> int:
+    """Record outcomes (uscc, outcome, date, note) of a drawn plan; returns rows kept."""
+    quarantined = record_outcomes(store, plan_store(settings), task_id, outcomes,
+                                  settings.person_key())
+    return len(outcomes) - len(quarantined)
+
+
+def drop_created(settings: Settings, task_id: str) -> None:
+    """The created plan once drawn (the drawn plan, with the same seed, replaces it)."""
+    _draft_path(settings, task_id).unlink(missing_ok=True)

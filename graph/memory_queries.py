@@ -21,11 +21,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from graph import schema
 from graph.memory import MemoryStore
 from graph.queries import (
     CLUSTER_NODE_BUDGET,
     CONTACT_TYPES,
     CONTROL_TYPES,
+    DIRECTORY_COLUMNS,
     HOLDS_SHARES,
     PEOPLE_TYPES,
     RELATED_LABELS,
@@ -263,6 +265,37 @@ class MemoryQueries(QueryEngine):
     def _enterprise(self, uscc: str) -> Handle | None:
         found = int(self.index.ints("Enterprise", [uscc])[0])
         return None if found < 0 else found
+
+    def _events(self, uscc: str) -> list[tuple[str, dict[str, Any]]]:
+        found: list[tuple[str, dict[str, Any]]] = []
+        for spec in schema.HAS_EVENT.values():
+            links = self.store.relationship_frame_raw(spec)
+            nodes = self.store.node_frame_raw(spec.end)
+            if links is None or nodes is None:
+                continue
+            ends = links["end"].to_numpy(dtype=object)[links["start"].to_numpy(dtype=object)
+                                                       == uscc]
+            rows = nodes.loc[nodes.index.intersection(pd.Index(ends, dtype=object))]
+            found.extend((spec.end, _clean(row)) for row in rows.to_dict("records"))
+        return found
+
+    def directory(self) -> pd.DataFrame:
+        frame = self.index.frames["Enterprise"]
+        if frame is None:
+            return pd.DataFrame(columns=list(DIRECTORY_COLUMNS)).set_index("uscc", drop=False)
+        return frame[list(DIRECTORY_COLUMNS)].sort_index()
+
+    def enterprises_of_person(self, name: str) -> list[str]:
+        people = self.index.frames["Person"]
+        if people is None:
+            return []
+        ids = people.index[(people["name"] == name).to_numpy()]
+        found: set[str] = set()
+        for spec in (schema.PERSON_HOLDS_SHARES, schema.LEGAL_REP_OF, schema.OFFICER_OF):
+            links = self.store.relationship_frame_raw(spec)
+            if links is not None and len(ids):
+                found.update(links.loc[links["start"].isin(ids), "end"].astype(str))
+        return sorted(found)
 
     def _neighbours(
         self, frontier: Sequence[Handle], types: Sequence[str], as_of: dt.date,

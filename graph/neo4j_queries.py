@@ -16,12 +16,15 @@ from typing import Any
 
 import neo4j
 import neo4j.time
+import pandas as pd
 
+from graph import schema
 from graph.neo4j_store import Neo4jStore
 from graph.queries import (
     CLUSTER_NODE_BUDGET,
     CONTACT_TYPES,
     CONTROL_TYPES,
+    DIRECTORY_COLUMNS,
     HOLDS_SHARES,
     PEOPLE_TYPES,
     RELATED_LABELS,
@@ -102,6 +105,26 @@ class Neo4jQueries(QueryEngine):
         records = self._run("MATCH (e:Enterprise {uscc: $uscc}) RETURN elementId(e) AS id",
                             uscc=uscc)
         return str(records[0]["id"]) if records else None
+
+    def _events(self, uscc: str) -> list[tuple[str, dict[str, Any]]]:
+        labels = [spec.label for spec in schema.EVENT_NODES.values()]
+        query = ("MATCH (:Enterprise {uscc: $uscc})-[:HAS_EVENT]->(v) "
+                 "RETURN [l IN labels(v) WHERE l IN $labels][0] AS label, "
+                 "properties(v) AS p")
+        return [(str(r["label"]), {k: _native(v) for k, v in r["p"].items()})
+                for r in self._run(query, uscc=uscc, labels=labels)]
+
+    def directory(self) -> pd.DataFrame:
+        columns = ", ".join(f"e.{name} AS {name}" for name in DIRECTORY_COLUMNS)
+        records = self._run(f"MATCH (e:Enterprise) RETURN {columns}")
+        frame = pd.DataFrame([r.values() for r in records], columns=list(DIRECTORY_COLUMNS),
+                             dtype=object)
+        return frame.set_index("uscc", drop=False).sort_index()
+
+    def enterprises_of_person(self, name: str) -> list[str]:
+        query = (f"MATCH (p:Person {{name: $name}})-[:{_types(PEOPLE_TYPES)}]->(e:Enterprise) "
+                 f"RETURN DISTINCT e.uscc AS uscc ORDER BY uscc")
+        return [str(r["uscc"]) for r in self._run(query, name=name)]
 
     def _neighbours(
         self, frontier: Sequence[Handle], types: Sequence[str], as_of: dt.date,

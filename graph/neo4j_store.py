@@ -59,6 +59,7 @@ class Neo4jStore:
         database: str = "neo4j",
         batch_size: int = 5_000,
         workers: int = 1,
+        retry_seconds: float = 30.0,
     ) -> None:
         if batch_size < 1 or workers < 1:
             raise ValueError("batch_size and workers must be at least 1")
@@ -72,9 +73,14 @@ class Neo4jStore:
         # deadlock retries (a second each): so one by default.
         self.workers = workers
         # Notifications such as "label does not exist" on an empty database are noise here.
+        # ``retry_seconds``: how long a transaction (and a connection) is retried when the
+        # server is unreachable; a service answering requests wants a short one.
         self.driver = neo4j.GraphDatabase.driver(
             uri, auth=(user, password),
             notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
+            max_transaction_retry_time=retry_seconds,
+            connection_timeout=min(30.0, retry_seconds),
+            connection_acquisition_timeout=max(retry_seconds, 1.0),
         )
 
     def verify(self) -> None:

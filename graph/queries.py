@@ -246,6 +246,20 @@ class PathResult:
 
 
 @dataclass(frozen=True)
+class EventRecord:
+    """One event of an enterprise (penalty, listing, inspection...), for its timeline."""
+
+    kind: str  # the record kind of ingestion.models (penalty, abnormal_listing, ...)
+    event_id: str
+    date: dt.date | None
+    properties: Mapping[str, Any]  # the event's other properties
+
+
+DIRECTORY_COLUMNS: tuple[str, ...] = (
+    "uscc", "name", "entity_type", "region_code", "industry_code", "status")
+
+
+@dataclass(frozen=True)
 class Cluster:
     """A weakly connected component of the control graph (HOLDS_SHARES + BRANCH_OF)."""
 
@@ -525,6 +539,20 @@ class QueryEngine:
         all of them, or those of the component of ``handle`` (and whether it was cut)."""
         raise NotImplementedError
 
+    def _events(self, uscc: str) -> list[tuple[str, dict[str, Any]]]:
+        """``(node label, properties)`` of every event of the enterprise."""
+        raise NotImplementedError
+
+    def directory(self) -> pd.DataFrame:
+        """Every enterprise's :data:`DIRECTORY_COLUMNS` (indexed by USCC, sorted), for
+        search, region checks and statistics without a round trip per enterprise."""
+        raise NotImplementedError
+
+    def enterprises_of_person(self, name: str) -> list[str]:
+        """USCCs of the enterprises a person of exactly this name represents, holds or
+        serves as an officer (any date), sorted."""
+        raise NotImplementedError
+
     # --- queries ---
 
     def _require(self, uscc: str) -> Handle:
@@ -590,6 +618,19 @@ class QueryEngine:
         )
         edges = sorted(self._edges_among(handles, types, date, share), key=Edge.sort_key)
         return Network(uscc, date, hops, nodes, tuple(edges), truncated, max_nodes)
+
+    def records(self, uscc: str) -> tuple[EventRecord, ...]:
+        """Every event of ``uscc`` on a timeline: by date (undated last), then kind and id."""
+        self._require(uscc)
+        kinds = {spec.label: kind for kind, spec in schema.EVENT_NODES.items()}
+        found = []
+        for label, props in self._events(uscc):
+            rest = {k: v for k, v in props.items()
+                    if k not in ("event_id", "uscc", "date") and v is not None}
+            found.append(EventRecord(kinds.get(label, label), str(props["event_id"]),
+                                     props.get("date"), rest))
+        found.sort(key=lambda r: (r.date is None, r.date or dt.date.min, r.kind, r.event_id))
+        return tuple(found)
 
     def _ownership(
         self, uscc: str, direction: Direction, max_depth: int, date: dt.date,

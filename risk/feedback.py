@@ -241,8 +241,11 @@ def backtest(frame: pd.DataFrame, confidence: float = 0.95) -> Backtest:
         industry=frame["industry_code"].map(industry_label))
     by_region = discovery_rates(labelled, "region", confidence)
     by_industry = discovery_rates(labelled, "industry", confidence)
-    by_region = by_region.join(_ordering(by_region), on="region")
-    by_industry = by_industry.join(_ordering(by_industry), on="industry")
+    # No plan with outcomes yet: empty tables (a join on nothing has no key type).
+    by_region = (by_region.join(_ordering(by_region), on="region") if len(by_region)
+                 else by_region.assign(ordered=False))
+    by_industry = (by_industry.join(_ordering(by_industry), on="industry") if len(by_industry)
+                   else by_industry.assign(ordered=False))
     present = overall.loc[overall["inspected"] > 0]
     rate = present["rate"].to_numpy()
     ordered = bool(len(rate) == len(CLASSES) and np.all(np.diff(rate) > 0))

@@ -25,6 +25,7 @@ outcomes; it never shows a class or the check mode (an off-site check would reve
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
@@ -37,7 +38,14 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from features.config import ConfigError
 from features.tables import GraphTables
@@ -162,6 +170,12 @@ class Plan(_Strict):
     statuses: tuple[str, ...] = ("operating",)
     inspectors: tuple[Inspector, ...] = Field(min_length=1)
     seed: int = Field(default_factory=lambda: secrets.randbits(63), ge=0)
+
+    @field_validator("as_of")
+    @classmethod
+    def _a_real_date(cls, value: str) -> str:
+        dt.date.fromisoformat(value)  # 2026-02-30 is no date: a ValueError names the field
+        return value
 
     @classmethod
     def from_policy(cls, policy: SpotCheckPolicy, **fields: Any) -> Plan:
