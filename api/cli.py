@@ -508,6 +508,10 @@ def train(
             console.print(f"{name:<12} AUC {test[name]['auc']:.4f}  "
                           f"AP 平均精度 {test[name]['average_precision']:.4f}  "
                           f"recall@k 前k召回 {test[name]['recall_at_k']:.4f}")
+        if "logistic" in test:
+            gaps = ", ".join(f"{name} {test[name]['auc'] - test['logistic']['auc']:+.4f}"
+                             for name in experiment.models if name != "logistic")
+            console.print(f"AUC vs the non-graph baseline 相对非图基线: {gaps}")
         rate = test["d_class_discovery_rate"]
         console.print(f"D类问题发现率 D-class discovery rate: base "
                       f"{rate['base']['discovery_rate']:.4f} -> with uplift "

@@ -27,7 +27,6 @@ from graph.store import GraphStore
 @dataclass(frozen=True)
 class LabelledGraph:
     export: GraphExport
-    tables: GraphTables
     scores: BaseScores
     y: npt.NDArray[np.float64]  # per node; NaN for people and without an outcome
 
@@ -73,12 +72,12 @@ def scored_export(store: GraphStore, as_of: dt.date, system: IndicatorSystem,
 def labelled_graph(store: GraphStore, as_of: dt.date, system: IndicatorSystem,
                    with_outcome: bool = True) -> LabelledGraph:
     """Graph and features as of ``as_of``; labels from the 12 months after it."""
-    export, tables, scores = scored_export(store, as_of, system)
+    export, _, scores = scored_export(store, as_of, system)
     y = np.full(export.graph.num_nodes, np.nan)
     if with_outcome:
         outcome = outcome_12m(read_tables(store, horizon_end(as_of)), as_of, export.usccs)
         y[export.enterprise_nodes] = outcome.to_numpy(dtype=float)
-    return LabelledGraph(export, tables, scores, y)
+    return LabelledGraph(export, scores, y)
 
 
 __all__ = ["LabelledGraph", "earlier", "labelled_graph", "node_features", "past_problems",

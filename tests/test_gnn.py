@@ -151,6 +151,30 @@ def test_contacts_declared_after_t_are_not_in_the_graph_at_t(store: GraphStore) 
     pd.testing.assert_frame_equal(store.relationship_table(schema.REGISTERED_AT), links)
 
 
+def test_neighbourhood_features_and_a_baseline_that_does_not_read_them() -> None:
+    store = MemoryStore()
+    load_small(store)
+    export, _, scores = scored_export(store, AS_OF, IndicatorSystem())
+    names = list(export.graph.feature_names)
+    x = pd.DataFrame(export.graph.x[export.enterprise_nodes], index=export.usccs,
+                     columns=names)
+    # Person 1 is legal representative of E1 and E2: each is the other's people group.
+    assert x.loc[uscc(1), "graph_people_log_size"] == pytest.approx(np.log1p(1))
+    assert x.loc[uscc(1), "graph_people_mean_score"] == pytest.approx(
+        scores.base_score[uscc(2)] / 100, rel=1e-5)
+    # E1 holds 70 % of E3 and E6 is E1's branch; E4 and E5 share an address.
+    assert x.loc[uscc(1), "graph_control_log_size"] == pytest.approx(np.log1p(2))
+    assert x.loc[uscc(4), "graph_contact_max_score"] == pytest.approx(
+        scores.base_score[uscc(5)] / 100, rel=1e-5)
+    assert x.loc[uscc(6), "graph_people_log_size"] == 0
+    from gnn.train import build_model
+
+    baseline = build_model(TrainConfig(model="logistic"), len(names), 1, tuple(names))
+    read = {names[k] for k in baseline.columns.tolist()}
+    assert read and not any(name.startswith("graph_") for name in read)
+    assert "past_problem_12m" in read and len(read) < len(names)
+
+
 # --- models ------------------------------------------------------------------------------
 
 def test_same_seed_same_weights_and_metrics() -> None:
