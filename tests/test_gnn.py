@@ -92,7 +92,9 @@ def test_export_matches_the_store(store: GraphStore) -> None:
 def test_features_at_t_ignore_records_after_t() -> None:
     store = MemoryStore()
     load_small(store)
-    before = export_store(store, AS_OF)
+    system = IndicatorSystem()
+    # Every feature the models read: sub-scores, past problems, neighbourhood summaries.
+    before, _, _ = scored_export(store, AS_OF, system)
     later = dt.date(2026, 12, 1)
     load(store, Delivery.of_records({
         "enterprises": [enterprise(7, established=later),
@@ -107,7 +109,8 @@ def test_features_at_t_ignore_records_after_t() -> None:
         "penalty": [Penalty(event_id="penalty-future", uscc=uscc(5), date=later,
                             source="test", amount=1e6, category="food", severity="serious")],
     }))
-    after = export_store(store, AS_OF)
+    after, _, _ = scored_export(store, AS_OF, system)
+    assert any(name.startswith("graph_") for name in after.graph.feature_names)
     np.testing.assert_array_equal(before.graph.x, after.graph.x)
     np.testing.assert_array_equal(before.graph.edge_index, after.graph.edge_index)
     assert list(before.usccs) == list(after.usccs)
