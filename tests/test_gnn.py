@@ -351,7 +351,8 @@ def test_train_then_score_with_model_files(tmp_path: Path) -> None:
     assert (stored["risk_class"] == frame.set_index("uscc")["risk_class"]).all()
     some = stored.loc[explained["uscc"].iloc[0], "graph_reasons"]
     assert len(some) and some[0]["path"][0] == explained["uscc"].iloc[0]
-    assert sum(r["points"] for r in some) <= explained["graph_uplift"].iloc[0] + 1e-6
+    # Each share is rounded to 1e-4 points; together they never exceed the uplift.
+    assert sum(r["points"] for r in some) <= explained["graph_uplift"].iloc[0] + 5e-4
     # Same data, same seed: the same version and the same weights.
     _, again = train_store(store, dt.date(2025, 10, 31), tmp_path, epochs=5, max_uplift=8.0)
     assert again == folder
