@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -27,6 +28,18 @@ def timed(function: Callable[[], T]) -> tuple[float, T]:
 def peak_rss_mib() -> int:
     """Peak resident memory of this process so far."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` so far (Linux /proc): the work a
+    server did, which a busy shared machine stretches less than wall-clock time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    """The one-minute load average, to say how busy the machine was."""
+    return round(os.getloadavg()[0], 1)
 
 
 def save_run(out: Path, name: str, report: dict[str, Any]) -> None:

@@ -29,10 +29,11 @@ import platform
 import statistics
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import log, peak_rss_mib, timed
+from bench.common import cpu_seconds, load_average, log, peak_rss_mib, timed
 from graph.ingest import IngestReport, bulk_ingest_folder, ingest_folder
 from graph.neo4j_store import Neo4jStore
 from graph.server import LocalNeo4jServer
@@ -54,12 +55,31 @@ def delivery(enterprises: int, directory: Path | None) -> Path:
     return folder
 
 
-def rates(report: IngestReport) -> dict[str, float]:
+@dataclass
+class Load:
+    """One load: the ingest report, the server's CPU seconds and the load average."""
+
+    report: IngestReport
+    server_cpu_s: float
+    load_average: float
+
+
+def measured_load(store: Neo4jStore, folder: Path, server_pid: int) -> Load:
+    before = cpu_seconds(server_pid)
+    report = ingest_folder(store, folder, KEY)
+    return Load(report, cpu_seconds(server_pid) - before, load_average())
+
+
+def rates(load: Load) -> dict[str, float]:
+    report = load.report
     return {
         "seconds": round(report.seconds, 2),
         "write_seconds": round(report.write_seconds, 2),
         "records_per_s": round(report.records_per_second),
         "records_per_write_s": round(report.records / report.write_seconds),
+        "server_cpu_s": round(load.server_cpu_s, 2),
+        "records_per_server_cpu_s": round(report.records / load.server_cpu_s),
+        "load_average": load.load_average,
     }
 
 
@@ -67,38 +87,44 @@ def bench_incremental(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="riskgraph-bench-") as instance:
         server = LocalNeo4jServer(Path(instance), heap_max=args.heap, pagecache=args.pagecache)
         connection = server.start()
+        pid = server.pid
+        if pid is None:
+            raise RuntimeError("the server started but its process is gone")
         try:
             store = Neo4jStore(connection.uri, connection.user, connection.password,
                                batch_size=args.batch_size, workers=args.workers)
-            fresh: list[IngestReport] = []
-            reload: list[IngestReport] = []
+            fresh: list[Load] = []
+            reload: list[Load] = []
             for repeat in range(args.repeats):
                 store.clear()
-                fresh.append(ingest_folder(store, folder, KEY))
-                reload.append(ingest_folder(store, folder, KEY))
-                log(f"repeat {repeat + 1}: fresh {fresh[-1].seconds:.1f} s "
-                    f"(writing {fresh[-1].write_seconds:.1f} s), reload {reload[-1].seconds:.1f} s")
+                fresh.append(measured_load(store, folder, pid))
+                reload.append(measured_load(store, folder, pid))
+                log(f"repeat {repeat + 1}: fresh {fresh[-1].report.seconds:.1f} s (writing "
+                    f"{fresh[-1].report.write_seconds:.1f} s, server CPU "
+                    f"{fresh[-1].server_cpu_s:.1f} s), reload {reload[-1].report.seconds:.1f} s, "
+                    f"load average {reload[-1].load_average}")
             counts = store.counts()
             store.close()
         finally:
             server.stop()
 
-    def median(reports: list[IngestReport]) -> dict[str, Any]:
-        middle = sorted(reports, key=lambda report: report.seconds)[len(reports) // 2]
-        return {**rates(middle), "runs_s": [round(report.seconds, 2) for report in reports]}
+    def median(loads: list[Load]) -> dict[str, Any]:
+        middle = sorted(loads, key=lambda load: load.report.seconds)[len(loads) // 2]
+        return {**rates(middle), "runs_s": [round(load.report.seconds, 2) for load in loads]}
+
+    def write_rate(loads: list[Load]) -> int:
+        return round(statistics.median(load.report.records / load.report.write_seconds
+                                       for load in loads))
 
     return {
         "server": {"heap": args.heap, "pagecache": args.pagecache},
         "batch_size": args.batch_size,
         "workers": args.workers,
-        "records": fresh[0].records,
-        "graph_rows": fresh[0].graph_rows,
+        "records": fresh[0].report.records,
+        "graph_rows": fresh[0].report.graph_rows,
         "fresh": median(fresh),
         "reload": median(reload),
-        "write_records_per_s_median": {
-            "fresh": round(statistics.median(r.records / r.write_seconds for r in fresh)),
-            "reload": round(statistics.median(r.records / r.write_seconds for r in reload)),
-        },
+        "write_records_per_s_median": {"fresh": write_rate(fresh), "reload": write_rate(reload)},
         "counts": counts,
     }
 

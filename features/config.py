@@ -13,7 +13,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -134,6 +134,21 @@ class IndicatorConfig(_Strict):
         return min([transform.default, *transform.scores.values()])
 
 
+class Leniency(_Strict):
+    """包容审慎: records that stop counting or count less (design section 1).
+
+    ``publicity_ends_counting``: a record whose ``publicity_end`` is before the as-of date
+    counts no more (indicators, list status, related-party problems), whatever its window.
+    ``unpunished_weight``: a penalty marked ``unpunished`` (首违不罚) counts this much of a
+    penalty (0: not at all). The observation period of new enterprises is a classification
+    rule (``risk/classification.toml``); credit repair (removal from a list) needs no
+    setting: the ``removed`` date ends the listing on the next classification.
+    """
+
+    publicity_ends_counting: bool = True
+    unpunished_weight: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
 class _Node(_Strict):
     label_zh: str
     label_en: str
@@ -216,6 +231,7 @@ class IndicatorSystemConfig:
     sectors: tuple[SectorOverlay, ...] = ()
     weight_source: WeightSource = "ahp"
     fitted_path: Path | None = None
+    leniency: Leniency = field(default_factory=Leniency)
 
     @property
     def dimension_weights(self) -> dict[str, float]:
@@ -411,10 +427,11 @@ def load_indicator_config(
         raise ConfigError(path, f"[indicators.{unplaced[0]}]",
                           "not in any group's or sector's order")
     settings: _Weights = _validated(path, "[weights]", _Weights, raw.get("weights", {}))
+    leniency: Leniency = _validated(path, "[leniency]", Leniency, raw.get("leniency", {}))
     config = IndicatorSystemConfig(
         path, str(raw.get("version", "unversioned")),
         hashlib.sha256(text.encode("utf-8")).hexdigest(), tuple(dimensions), top, top.weights,
-        indicators, tuple(sectors),
+        indicators, tuple(sectors), leniency=leniency,
     )
     source = weights or settings.source
     if source == "fitted":

@@ -56,6 +56,11 @@ def _count(t: GraphTables, frame: pd.DataFrame) -> pd.Series:
     return _per_enterprise(t, frame.groupby("uscc").size())
 
 
+def _weighted_count(t: GraphTables, penalties: pd.DataFrame) -> pd.Series:
+    """Penalties per enterprise, each counting its leniency weight (首违不罚 less)."""
+    return _per_enterprise(t, t.penalty_weight(penalties).groupby(penalties["uscc"]).sum())
+
+
 def _flag(t: GraphTables, usccs: pd.Index) -> pd.Series:
     return pd.Series(t.usccs.isin(usccs).astype(float), index=t.usccs)
 
@@ -165,20 +170,22 @@ def credit_repair_share(t: GraphTables, window_days: int) -> pd.Series:
 @indicator("penalty_severity_3y")
 def penalty_severity(t: GraphTables, window_days: int) -> pd.Series:
     penalties = t.since("penalty", window_days)
-    weights = penalties["severity"].map(SEVERITY_WEIGHT).astype(float)
+    weights = penalties["severity"].map(SEVERITY_WEIGHT).astype(float) * t.penalty_weight(
+        penalties)
     return _per_enterprise(t, weights.groupby(penalties["uscc"]).sum())
 
 
 @indicator("penalty_amount_3y")
 def penalty_amount(t: GraphTables, window_days: int) -> pd.Series:
     penalties = t.since("penalty", window_days)
-    return _per_enterprise(t, penalties["amount"].astype(float).groupby(penalties["uscc"]).sum())
+    amounts = penalties["amount"].astype(float) * t.penalty_weight(penalties)
+    return _per_enterprise(t, amounts.groupby(penalties["uscc"]).sum())
 
 
 @indicator("penalties_12m")
 def penalties_recent(t: GraphTables, window_days: int) -> pd.Series:
     penalties = t.since("penalty", window_days)
-    return _count(t, penalties.loc[penalties["severity"] != "minor"])
+    return _weighted_count(t, penalties.loc[penalties["severity"] != "minor"])
 
 
 @indicator("inspection_problems_3y")
@@ -310,7 +317,7 @@ def valid_licences(t: GraphTables, types: tuple[str, ...]) -> pd.DataFrame:
 def _sector_penalties(category: str) -> IndicatorFn:
     def compute(t: GraphTables, window_days: int) -> pd.Series:
         penalties = t.since("penalty", window_days)
-        return _count(t, penalties.loc[penalties["category"] == category])
+        return _weighted_count(t, penalties.loc[penalties["category"] == category])
 
     return compute
 

@@ -64,6 +64,7 @@ class IndicatorSystem:
         return system
 
     def raw_values(self, tables: GraphTables) -> pd.DataFrame:
+        tables = tables.lenient(self.config.leniency)
         columns = {
             name: INDICATORS[name](tables, spec.window_days)
             for name, spec in self.config.indicators.items()

@@ -8,11 +8,12 @@ valid on it are left out, so features at T never see records after T.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import pandas as pd
 
+from features.config import Leniency
 from graph import schema
 from graph.store import GraphStore
 
@@ -32,7 +33,13 @@ def _valid_on(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 @dataclass
 class GraphTables:
-    """Enterprises, their events and their links, as known on ``as_of``."""
+    """Enterprises, their events and their links, as known on ``as_of``.
+
+    ``leniency`` (包容审慎) decides which records count: :meth:`since` and
+    :meth:`listed_now` leave out records whose publicity period has ended, and
+    :meth:`penalty_weight` weighs unpunished penalties (首违不罚). :meth:`lenient` gives
+    the same tables under the indicator config's rules.
+    """
 
     as_of: dt.date
     enterprises: pd.DataFrame  # indexed by uscc
@@ -42,6 +49,12 @@ class GraphTables:
     addresses: pd.DataFrame  # uscc, address
     phones: pd.DataFrame  # uscc, phone
     emails: pd.DataFrame  # uscc, email
+    leniency: Leniency = field(default_factory=Leniency)
+    _publicised: dict[str, pd.Series] = field(init=False, default_factory=dict, repr=False)
+
+    def lenient(self, leniency: Leniency) -> GraphTables:
+        """These tables under ``leniency`` (the frames are shared, not copied)."""
+        return self if leniency == self.leniency else replace(self, leniency=leniency)
 
     @property
     def as_of_ts(self) -> pd.Timestamp:
@@ -54,18 +67,45 @@ class GraphTables:
     def event(self, kind: str) -> pd.DataFrame:
         return self.events[kind]
 
+    def publicised(self, kind: str) -> pd.Series:
+        """Per event of ``kind``: does it still count, its publicity period not ended
+        (``publicity_end`` is the last day; none: no end). All True when the leniency
+        rule is off."""
+        if kind not in self._publicised:
+            frame = self.events[kind]
+            end = pd.to_datetime(frame["publicity_end"])
+            keep = end.isna() | (end >= self.as_of_ts)
+            if not self.leniency.publicity_ends_counting:
+                keep[:] = True
+            self._publicised[kind] = keep
+        return self._publicised[kind]
+
+    def _recent(self, kind: str, days: int) -> pd.Series:
+        return self.events[kind]["date"] > self.as_of_ts - pd.Timedelta(days=days)
+
     def since(self, kind: str, days: int) -> pd.DataFrame:
-        """Events of ``kind`` dated within ``days`` up to ``as_of``."""
-        frame = self.events[kind]
-        return frame.loc[frame["date"] > self.as_of_ts - pd.Timedelta(days=days)]
+        """Events of ``kind`` dated within ``days`` up to ``as_of`` that still count."""
+        return self.events[kind].loc[self._recent(kind, days) & self.publicised(kind)]
+
+    def publicity_ended(self, kind: str, days: int) -> pd.DataFrame:
+        """Events of ``kind`` within ``days`` that no longer count: publicity period ended."""
+        return self.events[kind].loc[self._recent(kind, days) & ~self.publicised(kind)]
+
+    def penalty_weight(self, penalties: pd.DataFrame) -> pd.Series:
+        """How much each penalty row counts: ``unpunished_weight`` for 首违不罚, else 1."""
+        if "unpunished" not in penalties:  # a store written before the field existed
+            return pd.Series(1.0, index=penalties.index)
+        unpunished = penalties["unpunished"].eq(True)
+        return unpunished.map({True: self.leniency.unpunished_weight, False: 1.0}).astype(float)
 
     def listed_now(self, kind: str) -> pd.Index:
-        """USCCs on a list (abnormal, dishonesty) on ``as_of``: listed and not yet removed."""
+        """USCCs on a list (abnormal, dishonesty) on ``as_of``: listed, not yet removed and
+        still publicised."""
         frame = self.events[kind]
         removed = pd.to_datetime(frame["removed"])
         current = (pd.to_datetime(frame["listed"]) <= self.as_of_ts) & (
             removed.isna() | (removed > self.as_of_ts)
-        )
+        ) & self.publicised(kind)
         listed: pd.Index = pd.Index(frame.loc[current, "uscc"].unique(), dtype=object)
         return listed
 
@@ -86,11 +126,13 @@ class GraphTables:
     def problem_enterprises(self) -> pd.Index:
         """Enterprises with a visible problem on ``as_of``: revoked, listed, or penalised.
 
-        Penalties count when general or serious and within three years.
+        Penalties count when general or serious, within three years and not unpunished
+        at weight 0.
         """
         revoked = self.enterprises.index[self.enterprises["status"] == "revoked"]
         penalties = self.since("penalty", 3 * 365)
-        penalised = penalties.loc[penalties["severity"] != "minor", "uscc"].unique()
+        counted = (penalties["severity"] != "minor") & (self.penalty_weight(penalties) > 0)
+        penalised = penalties.loc[counted, "uscc"].unique()
         return (
             revoked.union(self.listed_now("abnormal_listing"))
             .union(self.listed_now("serious_dishonesty"))

@@ -95,6 +95,8 @@ MEANINGS: Final[Mapping[str, str]] = {
     "category": "category of the violation or complaint",
     "severity": "seriousness of the violation (情节)",
     "authority": "deciding authority (处罚机关)",
+    "unpunished": "first minor violation, not punished (首违不罚); weighed by the indicator "
+                  "config's [leniency] unpunished_weight",
     "reason": "reason for the listing (列入原因)",
     "listed": "day of listing (列入日期)",
     "removed": "day of removal, credit repair or expiry (移出日期)",
@@ -154,6 +156,7 @@ EXAMPLES: Final[Mapping[str, str]] = {
     "category": "false_advertising",
     "severity": "general",
     "authority": "杭州市滨江区市场监督管理局",
+    "unpunished": "false",
     "reason": "annual_report_not_filed",
     "listed": "2025-03-02",
     "removed": "",

@@ -212,6 +212,9 @@ class Penalty(Event):
     category: str
     severity: Literal["minor", "general", "serious"]
     authority: str | None = None
+    # 首违不罚: a first minor violation, corrected in time, that was not punished. It still
+    # is a record; the indicators weigh it by `[leniency] unpunished_weight`.
+    unpunished: bool = False
 
 
 class _Listing(Event):

@@ -1676,6 +1676,12 @@ def _penalty_events(
         regions.authority[district],
     )
     publicity = day + np.where(severity == "minor", _HALF_YEAR, _THREE_YEARS)
+    # 首违不罚: an enterprise's first penalty record, minor and without a fine, is a decision
+    # not to punish (derived from the draws above: no extra random numbers).
+    by_date = np.lexsort((day, item))
+    first = np.empty(len(item), dtype=bool)
+    first[by_date] = _rank_within(item[by_date]) == 0
+    unpunished = first & (severity == "minor") & (amount == 0)
     frame = frames.frame(
         "penalty",
         item,
@@ -1687,10 +1693,25 @@ def _penalty_events(
             "category": category,
             "severity": severity,
             "authority": authority,
+            "unpunished": unpunished,
         },
     )
     serious = severity == "serious"
     return frame, item[serious], day[serious]
+
+
+def draw_inspection_outcomes(rng: np.random.Generator, risk: FloatArray) -> StrArray:
+    """Outcome of an inspection of enterprises with hidden risk ``risk``: not_found with
+    probability ``0.005 + 0.35 h^1.5``, refused ``0.002 + 0.04 h``, problem ``0.03 + 0.6 h``,
+    else clean. The generator's model; also the supervision simulation's inspectors."""
+    u = rng.random(len(risk))
+    p_nf, p_ref, p_prob = 0.005 + 0.35 * risk**1.5, 0.002 + 0.04 * risk, 0.03 + 0.6 * risk
+    outcome: StrArray = np.select(
+        [u < p_nf, u < p_nf + p_ref, u < p_nf + p_ref + p_prob],
+        ["not_found", "refused", "problem"],
+        "clean",
+    )
+    return outcome
 
 
 def _inspection_events(
@@ -1702,14 +1723,7 @@ def _inspection_events(
 ) -> tuple[pd.DataFrame, IntArray, IntArray, StrArray]:
     """Double-random spot checks plus targeted ones; returns (frame, ent, day, outcome)."""
     item, day = _poisson_events(rng, ent, 0.05 + 0.12 * risk)
-    h = risk[item]
-    u = rng.random(len(item))
-    p_nf, p_ref, p_prob = 0.005 + 0.35 * h**1.5, 0.002 + 0.04 * h, 0.03 + 0.6 * h
-    outcome = np.select(
-        [u < p_nf, u < p_nf + p_ref, u < p_nf + p_ref + p_prob],
-        ["not_found", "refused", "problem"],
-        "clean",
-    )
+    outcome = draw_inspection_outcomes(rng, risk[item])
     ymd = frames.cal.ymd(day)
     prefecture = np.array([p.code[:4] for p in reference.ZHEJIANG_PREFECTURES])[
         regions.prefecture[ent.district[item]]

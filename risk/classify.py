@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from features.config import Bins, ConfigError, IndicatorSystemConfig, Linear
 from features.score import BaseScores
 from features.tables import GraphTables
-from risk.explain import Evidence, evidence, format_values
+from risk.explain import Evidence, evidence, format_values, leniency_notes
 
 RiskClass = Literal["A", "B", "C", "D"]
 CLASSES: tuple[RiskClass, ...] = ("A", "B", "C", "D")
@@ -124,7 +124,9 @@ class Classification:
     """One row per enterprise, in USCC order, flat columns:
 
     ``uscc, risk_class, score, score_<dimension>, contribution_<dimension>, rule,
-    rule_record_zh/en, reason<k>_<field>`` (k = 1..3), ``counterfactual_code``,
+    rule_record_zh/en, leniency_zh/en`` (what the leniency rules discounted, dropped or
+    ended by repair; empty when nothing), ``reason<k>_<field>`` (k = 1..3),
+    ``counterfactual_code``,
     ``counterfactual_threshold`` (the raw value to go under, or reach for a decreasing
     transform), ``counterfactual_zh/_en``,
     ``score_<sector>, class_<sector>`` (sector members only).
@@ -224,9 +226,17 @@ class Classifier:
         rule_indicators = [f.indicator for f in self.config.floors]
         needed = sorted(set(names) | set(rule_indicators))
         values = {name: format_values(scores.raw[name]) for name in needed}
-        records = (evidence(tables, dict(self.indicators.indicators), scores.raw, needed, values)
-                   if tables is not None else self._values_only(values))
+        if tables is not None:
+            tables = tables.lenient(self.indicators.leniency)
+            records = evidence(tables, dict(self.indicators.indicators), scores.raw, needed,
+                               values)
+            notes = leniency_notes(tables, index)
+        else:
+            records = self._values_only(values)
+            notes = Evidence(pd.Series("", index=index), pd.Series("", index=index))
         columns.update(self._rule_records(rule, records))
+        columns["leniency_zh"] = notes.zh.to_numpy()
+        columns["leniency_en"] = notes.en.to_numpy()
         columns.update(self._reasons(scores, records, values))
         columns.update(self._counterfactual(scores, score_class, risk_class, rule))
         for sector in self.indicators.sectors:

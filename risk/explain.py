@@ -1,5 +1,9 @@
 """The records behind the reasons (理由对应的记录), in Chinese and English.
 
+:func:`leniency_notes` adds what the leniency rules (包容审慎) did to an enterprise's
+records: penalties discounted as 首违不罚, records dropped because their publicity period
+ended, list entries ended by removal (credit repair).
+
 For every indicator computed from events, :func:`evidence` picks per enterprise the one
 record that best shows it (the largest penalty, the latest listing, inspection, complaint
 or change in the indicator's window) and writes it out, e.g. ``行政处罚 2025-03-02 5万元
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.config import IndicatorConfig
+from features.config import DEFAULT_WINDOW_DAYS, IndicatorConfig
 from features.indicators import (
     INSPECTION_EVASION,
     INSPECTION_PROBLEMS,
@@ -25,6 +29,7 @@ from features.indicators import (
     revoked_licences,
 )
 from features.tables import GraphTables
+from ingestion.docs import KIND_TITLES
 
 CATEGORY_ZH = {
     "food_safety": "食品安全", "drug_safety": "药品安全", "medical_device_safety": "医疗器械安全",
@@ -86,16 +91,36 @@ def _pick(frame: pd.DataFrame, by: str = "date") -> pd.DataFrame:
     return ordered.drop_duplicates("uscc", keep="last").set_index("uscc")
 
 
-@_unless_empty
-def _penalties(frame: pd.DataFrame) -> Evidence:
-    best = _pick(frame.assign(amount=frame["amount"].astype(float)), "amount")
+def _penalty_text(best: pd.DataFrame) -> Evidence:
     day = _day(best["date"])
-    amount = best["amount"]
+    amount = best["amount"].astype(float)
     return Evidence(
         "行政处罚 " + day + " " + _yuan_zh(amount) + " " + _zh(best["category"], CATEGORY_ZH),
         "penalty " + day + ", " + amount.map("{:,.0f} yuan".format) + ", "
         + _en(best["category"]),
     )
+
+
+def _unpunished_note(weight: pd.Series) -> Evidence:
+    text = format_values(weight)
+    return Evidence("（首违不罚，按" + text + "计）",
+                    " (first minor violation, not punished: counted " + text + ")")
+
+
+def _penalties(t: GraphTables) -> Describe:
+    """The largest penalty; a discounted one (首违不罚) says so and by how much."""
+    @_unless_empty
+    def describe(frame: pd.DataFrame) -> Evidence:
+        weight = t.penalty_weight(frame)
+        best = _pick(frame.assign(amount=frame["amount"].astype(float), weight=weight),
+                     "amount")
+        text = _penalty_text(best)
+        discounted = best["weight"] < 1
+        note = _unpunished_note(best["weight"])
+        return Evidence(text.zh + np.where(discounted, note.zh, ""),
+                        text.en + np.where(discounted, note.en, ""))
+
+    return describe
 
 
 def _listing(name_zh: str, name_en: str) -> Callable[[pd.DataFrame], Evidence]:
@@ -172,14 +197,14 @@ def _records(t: GraphTables, name: str, spec: IndicatorConfig) -> Evidence | Non
     """The records behind indicator ``name``, or None for value-only indicators."""
     window = spec.window_days
     if name in ("penalty_severity_3y", "penalty_amount_3y"):
-        return _penalties(t.since("penalty", window))
+        return _penalties(t)(t.since("penalty", window))
     if name == "penalties_12m":
         penalties = t.since("penalty", window)
-        return _penalties(penalties.loc[penalties["severity"] != "minor"])
+        return _penalties(t)(penalties.loc[penalties["severity"] != "minor"])
     for sector, category in SECTOR_PENALTY_CATEGORY.items():
         if name == f"{sector}_penalties_3y":
             penalties = t.since("penalty", window)
-            return _penalties(penalties.loc[penalties["category"] == category])
+            return _penalties(t)(penalties.loc[penalties["category"] == category])
     if name in ("on_abnormal_list", "abnormal_listings_3y"):
         return _listing("列入经营异常名录", "abnormal-operations list")(
             t.since("abnormal_listing", window))
@@ -246,3 +271,92 @@ def evidence(t: GraphTables, indicators: dict[str, IndicatorConfig], raw: pd.Dat
             en = records.en.reindex(raw.index).fillna(en)
         result[name] = Evidence(zh, en)
     return result
+
+
+# --- leniency (包容审慎) ---------------------------------------------------------------
+
+
+def _kind_names(kinds: pd.Series) -> tuple[pd.Series, pd.Series]:
+    titles = kinds.map(KIND_TITLES).str.split(" ", n=1)
+    return titles.str[0], titles.str[1]
+
+
+def _more(count: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """`` 等N条`` / `` (N records)`` where an enterprise has more than one."""
+    many = count > 1
+    text = count.astype(str)
+    return (pd.Series(np.where(many, " 等" + text + "条", ""), index=count.index),
+            pd.Series(np.where(many, " (" + text + " records)", ""), index=count.index))
+
+
+def _latest_with_count(frame: pd.DataFrame, by: str = "date"
+                       ) -> tuple[pd.DataFrame, tuple[pd.Series, pd.Series]]:
+    best = _pick(frame, by)
+    return best, _more(frame.groupby("uscc").size().reindex(best.index))
+
+
+def _discounted(t: GraphTables) -> Describe:
+    @_unless_empty
+    def describe(frame: pd.DataFrame) -> Evidence:
+        best, (more_zh, more_en) = _latest_with_count(frame)
+        record = _penalty_text(best)
+        weight = format_values(t.penalty_weight(best))
+        return Evidence("首违不罚，按" + weight + "计：" + record.zh + more_zh,
+                        "first minor violation, not punished, counted " + weight + ": "
+                        + record.en + more_en)
+
+    return describe
+
+
+@_unless_empty
+def _publicity_ended(frame: pd.DataFrame) -> Evidence:
+    best, (more_zh, more_en) = _latest_with_count(frame)
+    name_zh, name_en = _kind_names(best["kind"])
+    day, end = _day(best["date"]), _day(best["publicity_end"])
+    return Evidence("公示期满，不再计入：" + name_zh + " " + day + "（公示期至" + end + "）"
+                    + more_zh,
+                    "publicity period ended, no longer counted: " + name_en + " " + day
+                    + " (publicised until " + end + ")" + more_en)
+
+
+@_unless_empty
+def _repaired(frame: pd.DataFrame) -> Evidence:
+    best, (more_zh, more_en) = _latest_with_count(frame, "removed")
+    name_zh, name_en = _kind_names(best["kind"])
+    removed, listed = _day(best["removed"]), _day(best["listed"])
+    return Evidence("信用修复：" + removed + " 移出" + name_zh + "（" + listed
+                    + " 列入），不再按在列计" + more_zh,
+                    "credit repair: removed from the " + name_en + " on " + removed
+                    + " (listed " + listed + "), no longer counted as listed" + more_en)
+
+
+def _joined(parts: list[pd.Series], index: pd.Index, separator: str) -> pd.Series:
+    joined = pd.Series("", index=index, dtype=object)
+    for part in parts:
+        text = part.reindex(index).fillna("")
+        joined = joined.where(text == "", joined.where(joined == "", joined + separator) + text)
+    return joined
+
+
+def leniency_notes(t: GraphTables, index: pd.Index,
+                   window_days: int = DEFAULT_WINDOW_DAYS) -> Evidence:
+    """Per enterprise of ``index``: the records within ``window_days`` that the leniency
+    rules of ``t.leniency`` discounted (首违不罚) or dropped (publicity ended), and its list
+    entries ended by removal (信用修复); empty text where there are none."""
+    penalties = t.since("penalty", window_days)
+    unpunished = penalties.loc[penalties["unpunished"].eq(True)] if (
+        "unpunished" in penalties) else penalties.iloc[:0]
+    columns = ["uscc", "date", "event_id", "publicity_end", "kind"]
+    ended = pd.concat([t.publicity_ended(kind, window_days).assign(kind=kind)[columns]
+                       for kind in t.events], ignore_index=True)
+    start = t.as_of_ts - pd.Timedelta(days=window_days)
+    listings = []
+    for kind in ("abnormal_listing", "serious_dishonesty"):
+        frame = t.event(kind).assign(kind=kind)
+        frame["removed"] = pd.to_datetime(frame["removed"])
+        ended_by_removal = (frame["removed"] > start) & (frame["removed"] <= t.as_of_ts)
+        listings.append(frame.loc[ended_by_removal, [*columns, "listed", "removed"]])
+    parts = [_discounted(t)(unpunished), _publicity_ended(ended),
+             _repaired(pd.concat(listings, ignore_index=True))]
+    return Evidence(_joined([p.zh for p in parts], index, "；"),
+                    _joined([p.en for p in parts], index, "; "))

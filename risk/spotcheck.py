@@ -231,6 +231,15 @@ def in_scope(frame: pd.DataFrame, scope: Scope) -> npt.NDArray[np.bool_]:
     return keep
 
 
+def drawable(plan: Plan, frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """In a drawable status and, unless the plan allows it, past the observation period."""
+    age = (pd.Timestamp(plan.as_of) - pd.to_datetime(frame["established"])).dt.days
+    observing = (age.to_numpy() / 365.25) < plan.observation_years
+    allowed: npt.NDArray[np.bool_] = frame["status"].isin(plan.statuses).to_numpy() & (
+        plan.draw_observation | ~observing)
+    return allowed
+
+
 def draw(plan: Plan, pool: pd.DataFrame) -> Draw:
     """Draw the plan's enterprises and inspectors from ``pool`` (see :func:`population`)."""
     frame = pool.sort_values("uscc", kind="stable").reset_index(drop=True)
@@ -240,9 +249,7 @@ def draw(plan: Plan, pool: pd.DataFrame) -> Draw:
     key = rng.random(len(frame))  # one key per enterprise, in USCC order
 
     scoped = in_scope(frame, plan.scope) & frame["status"].isin(plan.statuses).to_numpy()
-    age = (as_of - pd.to_datetime(frame["established"])).dt.days.to_numpy() / 365.25
-    observing = age < plan.observation_years
-    eligible = scoped & (plan.draw_observation | ~observing)
+    eligible = scoped & drawable(plan, frame)
     cutoff = as_of - pd.DateOffset(months=plan.exclude_months)
     last = pd.to_datetime(frame["last_inspection"])
     recent = (last.notna() & (last > cutoff)).to_numpy() & (plan.exclude_months > 0)

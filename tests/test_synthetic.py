@@ -37,7 +37,7 @@ EXTRA_COLUMNS = {
     "equity_pledge": ["amount"],
     "ip_pledge": [],
     "licence": ["licence_type", "expires", "revoked"],
-    "penalty": ["amount", "category", "severity", "authority"],
+    "penalty": ["amount", "category", "severity", "authority", "unpunished"],
     "abnormal_listing": ["reason", "listed", "removed"],
     "serious_dishonesty": ["reason", "listed", "removed"],
     "inspection": ["task_id", "outcome"],
@@ -261,6 +261,13 @@ def test_events_have_stable_unique_ids_and_valid_codes(province: Province) -> No
         "legal_rep", "address", "shareholder", "name", "registered_capital",
     }  # fmt: skip
     assert set(ev["penalty"]["severity"]) == {"minor", "general", "serious"}
+    # 首违不罚: some penalties are unpunished, each its enterprise's first, minor, no fine
+    penalties = ev["penalty"]
+    unpunished = penalties.loc[penalties["unpunished"].astype(bool)]
+    assert 0 < len(unpunished) < len(penalties.loc[penalties["severity"] == "minor"])
+    assert (unpunished["severity"] == "minor").all() and (unpunished["amount"] == 0).all()
+    first = penalties.sort_values(["uscc", "date"]).drop_duplicates("uscc")["event_id"]
+    assert unpunished["event_id"].isin(first).all()
     assert set(ev["inspection"]["outcome"]) == {"clean", "problem", "not_found", "refused"}
     reports = ev["annual_report"]
     assert (reports["year"] < AS_OF.year).all()
