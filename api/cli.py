@@ -508,6 +508,10 @@ def train(
             console.print(f"{name:<12} AUC {test[name]['auc']:.4f}  "
                           f"AP 平均精度 {test[name]['average_precision']:.4f}  "
                           f"recall@k 前k召回 {test[name]['recall_at_k']:.4f}")
+        if "logistic" in test:
+            gaps = ", ".join(f"{name} {test[name]['auc'] - test['logistic']['auc']:+.4f}"
+                             for name in experiment.models if name != "logistic")
+            console.print(f"AUC vs the non-graph baseline 相对非图基线: {gaps}")
         rate = test["d_class_discovery_rate"]
         console.print(f"D类问题发现率 D-class discovery rate: base "
                       f"{rate['base']['discovery_rate']:.4f} -> with uplift "
@@ -519,15 +523,17 @@ def train(
 def score(
     as_of: Annotated[datetime | None, typer.Option(
         formats=["%Y-%m-%d"], help="Score as of this date (default: today).")] = None,
-    out: Annotated[Path, typer.Option(help="Folder for classification.parquet.")] = Path("out"),
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for classification.parquet and the snapshot (default: out/, and the "
+             "snapshot under RISKGRAPH_HOME).")] = None,
     graph: Graph = None,
     model: Annotated[str | None, typer.Option(
         help="Model version under RISKGRAPH_HOME/models (default: the latest trained).")] = None,
 ) -> None:
     """Final score = base score + graph uplift; classes from the final score, with the
-    neighbours behind each uplift (图风险评分)."""
+    neighbours behind each uplift (图风险评分); stores the month's snapshot."""
     from api.graph_risk import score_store
-    from api.pipeline import open_store, write_classification
+    from api.pipeline import open_store, write_classification, write_run_snapshot
     from api.show import class_mix_line
 
     settings = _job_settings(graph)
@@ -544,7 +550,9 @@ def score(
     console.print("基础分类 base classes:  " + class_mix_line(result.base.class_counts()))
     console.print("最终分类 final classes: " + class_mix_line(
         result.run.classification.class_counts()))
-    console.print(f"wrote {write_classification(result.run, out)}")
+    console.print(f"wrote {write_classification(result.run, out or Path('out'))}")
+    folder = write_run_snapshot(result.run, out or settings.snapshot_root, result.graph_model())
+    console.print(f"snapshot 快照: {folder}")
 
 
 @gnn_app.command("evaluate")

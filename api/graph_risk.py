@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,17 @@ class GraphScoringRun:
     probability: pd.Series
     bundle: ModelBundle
     export: GraphExport
+
+    def graph_model(self) -> dict[str, Any]:
+        """What the month's snapshot records about the model behind the uplift."""
+        meta = self.bundle.meta
+        return {
+            "version": self.bundle.version, "selected": meta["selected"],
+            "train_as_of": meta["train_as_of"], "fingerprint": meta["fingerprint"],
+            "max_uplift": self.bundle.calibration.max_uplift,
+            "enterprises_uplifted": int((self.uplift > 0).sum()),
+            "mean_uplift": round(float(self.uplift.mean()), 6) if len(self.uplift) else 0.0,
+        }
 
 
 def train_store(store: GraphStore, test_as_of: dt.date, home: Path,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -131,10 +132,12 @@ def classify(
     return ClassificationRun(as_of, scores, classification, system.config, config, tables)
 
 
-def write_run_snapshot(run: ClassificationRun, root: Path) -> Path:
-    """The monthly snapshot of ``run`` under ``root/snapshots/YYYY-MM``."""
+def write_run_snapshot(run: ClassificationRun, root: Path,
+                       graph_model: dict[str, Any] | None = None) -> Path:
+    """The monthly snapshot of ``run`` under ``root/snapshots/YYYY-MM`` (``graph_model``:
+    the model behind a graph uplift, see :func:`risk.snapshot.write_snapshot`)."""
     return write_snapshot(root, run.as_of, run.classification, run.scores, run.indicators,
-                          run.config)
+                          run.config, graph_model)
 
 
 def outcome_of(store: GraphStore, as_of: dt.date, usccs: pd.Index) -> pd.Series:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import platform
 import resource
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.common import log, save_run
+from bench.common import log, peak_rss_mib, save_run, timed
 from features.score import IndicatorSystem
 from gnn.dataset import labelled_graph
 from gnn.experiment import fit_models, test_models
@@ -51,6 +53,57 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def province_store(enterprises: int, seed: int) -> MemoryStore:
+    """The synthetic province, validated and written into a fresh ``MemoryStore``."""
+    province = generate_province(enterprises, seed=seed, as_of=AS_OF)
+    store = MemoryStore()
+    write_batch(store, delivery_to_batch(validate_frames(province.frames()),
+                                         PersonPseudonyms(b"bench")))
+    return store
+
+
+def jobs(args: argparse.Namespace) -> None:
+    """``riskgraph train`` then ``riskgraph score`` on a saved store, each timed."""
+    from api.graph_risk import score_store, train_store
+
+    if args.prepare:
+        seconds, store = timed(lambda: province_store(args.enterprises, args.seed))
+        store.save(args.store)
+        log(f"province of {args.enterprises:,} enterprises loaded in {seconds:.0f} s and saved "
+            f"to {args.store}; peak RSS {peak_rss_mib()} MiB")
+        return
+    load_s, store = timed(lambda: MemoryStore.load(args.store))
+    log(f"store loaded in {load_s:.0f} s, RSS {rss_mib():.0f} MiB")
+    system = IndicatorSystem()
+    home = Path(tempfile.mkdtemp(prefix="rg-bench-gnn-"))
+    load_before = os.getloadavg()
+    train_s, (experiment, folder) = timed(lambda: train_store(
+        store, TEST, home, system, epochs=args.epochs, hidden=args.hidden, seed=args.seed,
+        batch_size=args.batch_size))
+    peak_train = peak_rss_mib()
+    log(f"train job {train_s:.0f} s, peak RSS {peak_train} MiB")
+    score_s, scored = timed(lambda: score_store(store, AS_OF, home, system))
+    log(f"score job {score_s:.0f} s, peak RSS {peak_rss_mib()} MiB")
+    test = experiment.metrics["test"]
+    report: dict[str, Any] = {
+        "date": dt.date.today().isoformat(),
+        "params": {k: str(v) for k, v in vars(args).items()},
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "seconds": {"store_load": round(load_s, 1), "train_job": round(train_s, 1),
+                    "score_job": round(score_s, 1),
+                    "train_plus_score": round(train_s + score_s, 1)},
+        "peak_rss_mib": {"after_train": peak_train, "after_score": peak_rss_mib()},
+        "train": experiment.metrics["train"],
+        "test_auc": {name: test[name]["auc"] for name in test if "auc" in test[name]},
+        "d_class_discovery_rate": test["d_class_discovery_rate"],
+        "scored_enterprises": len(scored.uplift),
+        "explained": int((scored.run.classification.frame["graph_reason_zh"] != "").sum()),
+        "model_folder": str(folder),
+    }
+    save_run(args.out, f"{args.enterprises} enterprises, train and score jobs", report)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--enterprises", type=int, default=100_000)
@@ -58,15 +111,21 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--explain", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=0,
+                        help="targets per mini-batch (0: full batch)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "gnn.json")
+    parser.add_argument("--jobs", action="store_true",
+                        help="time the train and score jobs on --store instead")
+    parser.add_argument("--store", type=Path, default=Path("/tmp/rg-bench/gnn-store.pickle"))
+    parser.add_argument("--prepare", action="store_true",
+                        help="with --jobs: generate the province into --store and stop")
     args = parser.parse_args()
+    if args.jobs:
+        jobs(args)
+        return
 
     started = time.perf_counter()
-    province = generate_province(args.enterprises, seed=args.seed, as_of=AS_OF)
-    store = MemoryStore()
-    write_batch(store, delivery_to_batch(validate_frames(province.frames()),
-                                         PersonPseudonyms(b"bench")))
-    del province
+    store = province_store(args.enterprises, args.seed)
     log(f"province generated and loaded in {time.perf_counter() - started:.1f} s")
     system = IndicatorSystem()
     t0 = time.perf_counter()
@@ -78,7 +137,8 @@ def main() -> None:
         f"{graph.num_edges // 2:,} edges, {graph.x.shape[1]} features")
     rss_before = rss_mib()
     t0 = time.perf_counter()
-    config = TrainConfig(epochs=args.epochs, hidden=args.hidden, seed=args.seed)
+    config = TrainConfig(epochs=args.epochs, hidden=args.hidden, seed=args.seed,
+                         batch_size=args.batch_size)
     experiment = fit_models(train, config)
     train_s = time.perf_counter() - t0
     peak_training = peak_mib()
@@ -127,6 +187,10 @@ def main() -> None:
                               for name, m in experiment.metrics["train"].items()},
         "validation_auc": {name: m["validation_auc"]
                            for name, m in experiment.metrics["train"].items()},
+        "best_epoch": {name: m["best_epoch"] for name, m in experiment.metrics["train"].items()},
+        "test_auc_gap_vs_logistic": {
+            name: round(metrics[name]["auc"] - metrics["logistic"]["auc"], 6)
+            for name in metrics if name != "logistic"},
         "selected": experiment.selected,
         "test": {name: {k: metrics[name][k] for k in ("auc", "average_precision",
                                                        "recall_at_k")}

@@ -189,8 +189,10 @@ def read_tables(store: GraphStore, as_of: dt.date) -> GraphTables:
     ], ignore_index=True)
 
     def contact(spec: schema.RelSpec, column: str) -> pd.DataFrame:
-        table = store.relationship_table(spec)
-        return table.rename(columns={"start": "uscc", "end": column})[["uscc", column]]
+        # Declared by as_of and not replaced by then (a later address is not known at T).
+        table = _valid_on(store.relationship_table(spec), as_of_ts)
+        return (table.rename(columns={"start": "uscc", "end": column})[["uscc", column]]
+                .drop_duplicates().reset_index(drop=True))
 
     return GraphTables(
         as_of=as_of,

@@ -20,14 +20,13 @@ import pandas as pd
 from features.outcome import HORIZON_MONTHS, horizon_end, outcome_12m
 from features.score import BaseScores, IndicatorSystem
 from features.tables import GraphTables, read_tables
-from gnn.export import GraphExport, export_tables, node_features
+from gnn.export import GraphExport, export_tables, group_features, node_features
 from graph.store import GraphStore
 
 
 @dataclass(frozen=True)
 class LabelledGraph:
     export: GraphExport
-    tables: GraphTables
     scores: BaseScores
     y: npt.NDArray[np.float64]  # per node; NaN for people and without an outcome
 
@@ -45,25 +44,41 @@ def earlier(as_of: dt.date, months: int = HORIZON_MONTHS) -> dt.date:
     return day
 
 
+def past_problems(tables: GraphTables) -> pd.Series:
+    """1 where a problem was found in the 12 months up to ``tables.as_of`` (records dated
+    on or before it only: a legitimate feature at :math:`T`)."""
+    return outcome_12m(tables, earlier(tables.as_of), tables.usccs).astype(float)
+
+
 def scored_export(store: GraphStore, as_of: dt.date, system: IndicatorSystem,
                   tables: GraphTables | None = None) -> tuple[GraphExport, GraphTables,
                                                                BaseScores]:
-    """The graph of ``store`` as of ``as_of`` with its indicator features and base scores."""
+    """The graph of ``store`` as of ``as_of`` with its base scores and node features: the
+    indicator sub-scores / 100, the enterprise's own past problem
+    (:func:`past_problems`), and the neighbourhood summaries of
+    :func:`gnn.export.group_features` (``graph_*``, which the non-graph baseline does not
+    read)."""
     tables = tables if tables is not None else read_tables(store, as_of)
     scores = system.score(tables)
-    features = (scores.sub_scores.astype(float) / 100.0).fillna(0.0)
+    past = past_problems(tables)
+    features = pd.concat([
+        (scores.sub_scores.astype(float) / 100.0).fillna(0.0).reindex(tables.usccs),
+        past.rename("past_problem_12m"),
+        group_features(tables, scores.base_score.reindex(tables.usccs) / 100.0, past),
+    ], axis=1).fillna(0.0)
     return export_tables(store, tables, features), tables, scores
 
 
 def labelled_graph(store: GraphStore, as_of: dt.date, system: IndicatorSystem,
                    with_outcome: bool = True) -> LabelledGraph:
     """Graph and features as of ``as_of``; labels from the 12 months after it."""
-    export, tables, scores = scored_export(store, as_of, system)
+    export, _, scores = scored_export(store, as_of, system)
     y = np.full(export.graph.num_nodes, np.nan)
     if with_outcome:
         outcome = outcome_12m(read_tables(store, horizon_end(as_of)), as_of, export.usccs)
         y[export.enterprise_nodes] = outcome.to_numpy(dtype=float)
-    return LabelledGraph(export, tables, scores, y)
+    return LabelledGraph(export, scores, y)
 
 
-__all__ = ["LabelledGraph", "earlier", "labelled_graph", "node_features", "scored_export"]
+__all__ = ["LabelledGraph", "earlier", "labelled_graph", "node_features", "past_problems",
+           "scored_export"]

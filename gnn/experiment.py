@@ -95,8 +95,9 @@ def run_time_split(store: GraphStore, test_as_of: dt.date, system: IndicatorSyst
                    config: TrainConfig, models: tuple[str, ...] = MODELS,
                    max_uplift: float = DEFAULT_MAX_UPLIFT) -> tuple[Experiment, LabelledGraph]:
     """Train as of ``test_as_of`` - 12 months, test as of ``test_as_of``."""
-    train = labelled_graph(store, earlier(test_as_of), system)
-    experiment = fit_models(train, config, models, max_uplift)
+    # The training graph is let go before the test graph is built (memory at scale).
+    experiment = fit_models(labelled_graph(store, earlier(test_as_of), system), config,
+                            models, max_uplift)
     test = labelled_graph(store, test_as_of, system)
     test_models(experiment, test)
     return experiment, test

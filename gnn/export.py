@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from features.score import IndicatorSystem
 from features.tables import GraphTables, read_tables
@@ -96,6 +97,68 @@ def node_features(system: IndicatorSystem, tables: GraphTables) -> pd.DataFrame:
     return (sub.astype(float) / 100.0).fillna(0.0)
 
 
+GRAPH_FEATURE_PREFIX = "graph_"
+MAX_PERSON_GROUP = 50
+
+
+def _co_membership(pairs: pd.DataFrame, key: str, position: pd.Series, max_group: int
+                   ) -> sp.csr_matrix:
+    """Enterprise x enterprise, 1 where two enterprises share a ``key`` (a person, a
+    contact) used by at most ``max_group`` enterprises; no diagonal."""
+    pairs = pairs.loc[pairs["uscc"].isin(position.index), ["uscc", key]].drop_duplicates()
+    size = pairs.groupby(key)["uscc"].transform("size")
+    pairs = pairs.loc[(size >= 2) & (size <= max_group)]
+    codes, _ = pd.factorize(pairs[key])
+    n = len(position)
+    incidence = sp.csr_matrix(
+        (np.ones(len(pairs), dtype=np.float32),
+         (position.loc[pairs["uscc"]].to_numpy(), codes)),
+        shape=(n, int(codes.max()) + 1 if len(codes) else 0))
+    shared = (incidence @ incidence.T).tocsr()
+    shared.setdiag(0)
+    shared.eliminate_zeros()
+    return (shared > 0).astype(np.float32).tocsr()
+
+
+def group_features(tables: GraphTables, score: pd.Series, past: pd.Series) -> pd.DataFrame:
+    r"""What an enterprise's groups look like as of ``tables.as_of``: for the enterprises
+    sharing a person with it (shareholder, legal representative, officer: the two-hop
+    relation :math:`e \leftarrow p \rightarrow e'` that a 2-layer network only reaches
+    through the person), linked to it by a holding or a branch (control), or sharing an
+    address, phone or e-mail: how many (log), their mean and largest ``score`` (the base
+    score / 100) and the share with ``past`` problems (found in the 12 months up to
+    ``as_of``). Columns start with :data:`GRAPH_FEATURE_PREFIX`; index: USCC order."""
+    usccs = tables.usccs
+    position = pd.Series(np.arange(len(usccs), dtype=np.int64), index=usccs)
+    contacts = _contact_table(tables)
+    links = tables.enterprise_links
+    links = links.loc[links["uscc"].isin(usccs) & links["other"].isin(usccs)]
+    control = sp.csr_matrix(
+        (np.ones(len(links), dtype=np.float32),
+         (position.loc[links["uscc"]].to_numpy(), position.loc[links["other"]].to_numpy())),
+        shape=(len(usccs), len(usccs)))
+    groups = {
+        "people": _co_membership(tables.person_links, "person_id", position,
+                                 MAX_PERSON_GROUP),
+        "control": ((control + control.T) > 0).astype(np.float32).tocsr(),
+        "contact": _co_membership(contacts, "contact", position, MAX_CONTACT_GROUP),
+    }
+    values = score.reindex(usccs).fillna(0.0).to_numpy(np.float32)
+    problems = past.reindex(usccs).fillna(0.0).to_numpy(np.float32)
+    columns: dict[str, FloatArray] = {}
+    for name, matrix in groups.items():
+        degree = np.asarray(matrix.sum(axis=1)).ravel()
+        inverse = np.where(degree > 0, 1.0 / np.maximum(degree, 1.0), 0.0)
+        largest = matrix.multiply(values[None, :]).tocsr().max(axis=1).toarray().ravel()
+        prefix = f"{GRAPH_FEATURE_PREFIX}{name}"
+        columns[f"{prefix}_log_size"] = np.log1p(degree).astype(np.float32)
+        columns[f"{prefix}_mean_score"] = (matrix @ values * inverse).astype(np.float32)
+        columns[f"{prefix}_max_score"] = largest.astype(np.float32)
+        columns[f"{prefix}_past_problem_share"] = (matrix @ problems * inverse).astype(
+            np.float32)
+    return pd.DataFrame(columns, index=usccs)
+
+
 def _ratio(frame: pd.DataFrame) -> FloatArray:
     if "ratio" not in frame:
         return np.ones(len(frame), dtype=np.float32)
@@ -104,15 +167,21 @@ def _ratio(frame: pd.DataFrame) -> FloatArray:
     return result
 
 
-def _contact_pairs(tables: GraphTables, position: pd.Series, max_group: int
-                   ) -> tuple[IntArray, IntArray, FloatArray]:
+def _contact_table(tables: GraphTables) -> pd.DataFrame:
+    """uscc, contact (``a:``, ``p:``, ``e:`` + value) of every contact link valid on the
+    tables' date."""
     frames = [frame.set_axis(["uscc", "contact"], axis=1).assign(kind=kind)
               for kind, frame in (("a", tables.addresses), ("p", tables.phones),
                                   ("e", tables.emails))]
     contacts = pd.concat(frames, ignore_index=True)
-    contacts = contacts.loc[contacts["uscc"].isin(position.index)]
     contacts = contacts.assign(contact=contacts["kind"] + ":" + contacts["contact"].astype(str))
-    contacts = contacts.drop_duplicates(["uscc", "contact"])
+    return contacts[["uscc", "contact"]].drop_duplicates()
+
+
+def _contact_pairs(tables: GraphTables, position: pd.Series, max_group: int
+                   ) -> tuple[IntArray, IntArray, FloatArray]:
+    contacts = _contact_table(tables)
+    contacts = contacts.loc[contacts["uscc"].isin(position.index)]
     size = contacts.groupby("contact")["uscc"].transform("size")
     contacts = contacts.loc[(size >= 2) & (size <= max_group), ["uscc", "contact"]]
     pairs = contacts.merge(contacts, on="contact", suffixes=("", "_other"))

@@ -172,16 +172,26 @@ class RiskBWGNN(nn.Module):
 
 
 class LogisticBaseline(nn.Module):
-    """Logistic regression on the node's own features; the graph is ignored."""
+    """Logistic regression on the node's own features; the graph is ignored.
 
-    def __init__(self, in_channels: int) -> None:
+    Args:
+        in_channels (int): node features :math:`F`.
+        columns (list[int], optional): the features it reads (default: all); the
+            neighbourhood summaries (``graph_*``) are left out by
+            :func:`gnn.train.build_model`, so that the baseline sees no neighbour.
+    """
+
+    def __init__(self, in_channels: int, columns: list[int] | None = None) -> None:
         super().__init__()
-        self.linear = nn.Linear(in_channels, 1)
+        chosen = list(range(in_channels)) if columns is None else columns
+        self.register_buffer("columns", torch.tensor(chosen, dtype=torch.int64))
+        self.linear = nn.Linear(len(chosen), 1)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         self.linear.reset_parameters()
 
     def forward(self, graph: TorchGraph) -> Tensor:
-        logits: Tensor = self.linear(graph.x).squeeze(-1)
+        columns: Tensor = self.columns  # type: ignore[assignment]
+        logits: Tensor = self.linear(graph.x[:, columns]).squeeze(-1)
         return logits

@@ -21,7 +21,7 @@ from gnn.calibrate import UpliftCalibration
 from gnn.experiment import Experiment
 from gnn.train import GraphRiskClassifier, TrainConfig
 
-FORMAT = "riskgraph-gnn/1"
+FORMAT = "riskgraph-gnn/2"  # 2: neighbourhood features; the baseline reads own ones
 
 
 def models_root(home: Path) -> Path:
@@ -82,7 +82,7 @@ def load_bundle(home: Path, version: str | None = None) -> ModelBundle:
         name: GraphRiskClassifier.from_state(
             TrainConfig(**config),
             torch.load(folder / f"{name}.pt", weights_only=True),
-            int(meta["in_channels"]), len(meta["relations"]))
+            int(meta["in_channels"]), len(meta["relations"]), tuple(meta["feature_names"]))
         for name, config in meta["configs"].items()
     }
     return ModelBundle(version, meta, models, UpliftCalibration.from_dict(meta["calibration"]))

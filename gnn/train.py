@@ -30,6 +30,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
+from gnn.export import GRAPH_FEATURE_PREFIX
 from gnn.graph import GraphArrays, IntArray, TypedGraph, arrays, subgraph
 from gnn.metrics import roc_auc
 from gnn.nn import LogisticBaseline, RiskBWGNN, RiskRGCN, TorchGraph
@@ -61,13 +62,23 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True)
 
 
-def build_model(config: TrainConfig, in_channels: int, num_relations: int) -> nn.Module:
+def own_columns(feature_names: tuple[str, ...], in_channels: int) -> list[int]:
+    """The features that describe the node itself: all but the neighbourhood summaries
+    (``graph_*``, :func:`gnn.export.group_features`)."""
+    if not feature_names:
+        return list(range(in_channels))
+    return [k for k, name in enumerate(feature_names)
+            if not name.startswith(GRAPH_FEATURE_PREFIX)]
+
+
+def build_model(config: TrainConfig, in_channels: int, num_relations: int,
+                feature_names: tuple[str, ...] = ()) -> nn.Module:
     if config.model == "rgcn":
         return RiskRGCN(in_channels, num_relations, config.hidden, config.layers)
     if config.model == "bwgnn":
         return RiskBWGNN(in_channels, config.hidden, config.order)
     if config.model == "logistic":
-        return LogisticBaseline(in_channels)
+        return LogisticBaseline(in_channels, own_columns(feature_names, in_channels))
     raise ValueError(f"unknown model {config.model!r}; choose one of {', '.join(MODELS)}")
 
 
@@ -96,8 +107,9 @@ class GraphRiskClassifier:
         config = self.config
         seed_everything(config.seed)
         labels = torch.from_numpy(np.nan_to_num(np.asarray(y, dtype=np.float32), nan=0.0))
-        tensors = TorchGraph(arrays(graph))
-        module = build_model(config, graph.x.shape[1], len(graph.relations))
+        tensors = None if config.batch_size else TorchGraph(arrays(graph))
+        module = build_model(config, graph.x.shape[1], len(graph.relations),
+                             graph.feature_names)
         optimiser = torch.optim.Adam(module.parameters(), lr=config.lr,
                                      weight_decay=config.weight_decay)
         train_t = torch.from_numpy(np.asarray(train, dtype=np.int64))
@@ -114,6 +126,7 @@ class GraphRiskClassifier:
                 loss = self._mini_batch_epoch(graph, labels, train, module, optimiser,
                                               loss_fn, epoch)
             else:
+                assert tensors is not None
                 optimiser.zero_grad()
                 loss = loss_fn(module(tensors)[train_t], labels[train_t])
                 loss.backward()
@@ -123,10 +136,8 @@ class GraphRiskClassifier:
             last = epoch == config.epochs
             if validation is not None and (epoch % config.eval_every == 0 or last):
                 module.eval()
-                with torch.no_grad():
-                    logits = module(tensors).numpy()
                 assert y_val is not None
-                auc = roc_auc(y_val, logits[validation])
+                auc = roc_auc(y_val, self._logits_of(module, graph, validation, tensors))
                 entry["val_auc"] = auc
                 if auc > best:
                     best, best_state, self.best_epoch = auc, copy.deepcopy(
@@ -159,10 +170,35 @@ class GraphRiskClassifier:
             total = total + loss.detach() * len(batch) / len(order)
         return total
 
-    def logits(self, graph: TypedGraph | GraphArrays) -> npt.NDArray[np.float32]:
-        data = arrays(graph) if isinstance(graph, TypedGraph) else graph
+    def _logits_of(self, module: nn.Module, graph: TypedGraph, nodes: IntArray,
+                   tensors: TorchGraph | None = None) -> npt.NDArray[np.float32]:
+        """Logits of ``nodes``: from one full-graph pass, or (mini-batch configs) chunk by
+        chunk on the exact K-hop sub-graphs, so no activation of the whole graph is held."""
         with torch.no_grad():
-            result: npt.NDArray[np.float32] = self._module()(TorchGraph(data)).numpy()
+            if not self.config.batch_size:
+                whole = tensors if tensors is not None else TorchGraph(arrays(graph))
+                full: npt.NDArray[np.float32] = module(whole).numpy()[nodes]
+                return full
+            result = np.empty(len(nodes), dtype=np.float32)
+            hops = receptive_hops(self.config)
+            for start in range(0, len(nodes), self.config.batch_size):
+                chunk = np.sort(np.asarray(nodes[start:start + self.config.batch_size]))
+                around = graph.k_hop(chunk, hops)
+                local = np.searchsorted(around, chunk)
+                values = module(TorchGraph(subgraph(graph, around))).numpy()[local]
+                order = np.argsort(np.asarray(nodes[start:start + self.config.batch_size]),
+                                   kind="stable")
+                piece = np.empty(len(chunk), dtype=np.float32)
+                piece[order] = values
+                result[start:start + len(chunk)] = piece
+            return result
+
+    def logits(self, graph: TypedGraph | GraphArrays) -> npt.NDArray[np.float32]:
+        if isinstance(graph, TypedGraph):
+            every = np.arange(graph.num_nodes, dtype=np.int64)
+            return self._logits_of(self._module(), graph, every)
+        with torch.no_grad():
+            result: npt.NDArray[np.float32] = self._module()(TorchGraph(graph)).numpy()
         return result
 
     def predict_proba(self, graph: TypedGraph | GraphArrays) -> npt.NDArray[np.float64]:
@@ -186,8 +222,9 @@ class GraphRiskClassifier:
 
     @classmethod
     def from_state(cls, config: TrainConfig, state: dict[str, Any], in_channels: int,
-                   num_relations: int) -> GraphRiskClassifier:
-        module = build_model(config, in_channels, num_relations)
+                   num_relations: int, feature_names: tuple[str, ...] = ()
+                   ) -> GraphRiskClassifier:
+        module = build_model(config, in_channels, num_relations, feature_names)
         module.load_state_dict(state)
         module.eval()
         return cls(config=config, module=module)

@@ -17,8 +17,8 @@ empty database:
   ``boolean``, ``date`` and arrays of these; an empty array is set after the import,
   because the importer reads an empty cell as "no property".
 
-``batch.replaced`` (registered contacts replaced on a re-delivery) has nothing to replace
-in an empty database and is ignored.
+``batch.declared`` (registered contacts a re-delivered row replaces) has nothing to end in
+an empty database and is ignored.
 
 The CSV files are written column-wise with pyarrow (no Python loop per row): every
 non-null value is quoted, so an empty string (``""``) and a missing value (empty cell)

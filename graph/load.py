@@ -38,8 +38,9 @@ class GraphBatch:
 
     nodes: dict[str, pd.DataFrame] = field(default_factory=dict)
     relationships: dict[RelSpec, pd.DataFrame] = field(default_factory=dict)
-    # Registered contacts are replaced, not added to, when an enterprise row comes again.
-    replaced: dict[RelSpec, list[str]] = field(default_factory=dict)
+    # The registered contact each enterprise row declares (start, end or None, since): an
+    # open registered link to another contact ends on ``since`` (see write_batch).
+    declared: dict[RelSpec, pd.DataFrame] = field(default_factory=dict)
 
     def size(self) -> int:
         return sum(map(len, self.nodes.values())) + sum(map(len, self.relationships.values()))
@@ -54,14 +55,18 @@ class GraphBatch:
                 joined.nodes.setdefault(label, frame.iloc[:0])
             for spec, frame in part.relationships.items():
                 joined.relationships.setdefault(spec, frame.iloc[:0])
-            for spec, starts in part.replaced.items():
-                joined.replaced.setdefault(spec, []).extend(starts)
+            for spec, frame in part.declared.items():
+                joined.declared.setdefault(spec, frame.iloc[:0])
         for label in joined.nodes:
             joined.nodes[label] = pd.concat(
                 [part.nodes[label] for part in parts if label in part.nodes], ignore_index=True)
         for spec in joined.relationships:
             joined.relationships[spec] = pd.concat(
                 [part.relationships[spec] for part in parts if spec in part.relationships],
+                ignore_index=True)
+        for spec in joined.declared:
+            joined.declared[spec] = pd.concat(
+                [part.declared[spec] for part in parts if spec in part.declared],
                 ignore_index=True)
         return joined
 
@@ -96,16 +101,24 @@ def relationship_keys(*parts: pd.Series) -> pd.Series:
     return joined.astype(object)
 
 
+def _normalised(raw: pd.Series, normalise: Callable[[str], str]) -> pd.Series:
+    """Normalised contact values (None where missing or normalised away)."""
+    return mapped(raw, lambda text: normalise(text) or None)
+
+
 def _contacts(
-    pairs: list[tuple[pd.Series, pd.Series, str]], normalise: Callable[[str], str], key: str
+    pairs: list[tuple[pd.Series, pd.Series, pd.Series, pd.Series, str]],
+    normalise: Callable[[str], str], key: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Contact nodes (one per normalised value) and links from (uscc, raw value, link key)."""
+    """Contact nodes (one per normalised value) and links from (uscc, raw value, since,
+    until, link key)."""
     links = []
-    for usccs, raw, link_key in pairs:
-        value = mapped(raw, lambda text: normalise(text) or None)
+    for usccs, raw, since, until, link_key in pairs:
+        value = _normalised(raw, normalise)
         present = value.notna().to_numpy()
-        links.append(relationships(usccs[present], value[present], link_key))
-    joined = pd.concat(links, ignore_index=True).drop_duplicates(RELATIONSHIP_ID)
+        links.append(relationships(usccs[present], value[present], link_key,
+                                   since=since[present], until=until[present]))
+    joined = pd.concat(links, ignore_index=True).drop_duplicates(RELATIONSHIP_ID, keep="last")
     nodes = pd.DataFrame({key: pd.unique(joined["end"])}, dtype=object)
     return nodes, joined.reset_index(drop=True)
 
@@ -132,6 +145,9 @@ def delivery_to_batch(delivery: Delivery, pseudonyms: PersonPseudonyms) -> Graph
             "id_masked": mapped(people["id_number"], mask_id_number).to_numpy(),
         }, dtype=object)
     contacts = frame("contacts")
+    # A registered contact is declared when the registration was approved.
+    declared_on = enterprises["approved"].where(enterprises["approved"].notna(),
+                                                enterprises["established"])
     for node, link, attribute, normalise in (
         (schema.ADDRESS, schema.REGISTERED_AT, "address", normalise_text),
         (schema.PHONE, schema.HAS_PHONE, "phone", normalise_phone),
@@ -140,10 +156,14 @@ def delivery_to_batch(delivery: Delivery, pseudonyms: PersonPseudonyms) -> Graph
         if "enterprises" not in frames and "contacts" not in frames:
             continue
         listed = contacts.loc[contacts["kind"] == attribute]
+        no_end = pd.Series(None, index=enterprises.index, dtype=object)
         batch.nodes[node.label], batch.relationships[link] = _contacts(
-            [(enterprises["uscc"], enterprises[attribute], REGISTERED),
-             (listed["uscc"], listed["value"], LISTED)], normalise, node.key)
-        batch.replaced[link] = enterprises["uscc"].tolist()
+            [(enterprises["uscc"], enterprises[attribute], declared_on, no_end, REGISTERED),
+             (listed["uscc"], listed["value"], listed["since"], listed["until"], LISTED)],
+            normalise, node.key)
+        batch.declared[link] = relationships(
+            enterprises["uscc"], _normalised(enterprises[attribute], normalise),
+            since=declared_on)
     for kind, event_frame in frames.items():
         if kind in schema.EVENT_NODES:
             batch.nodes[schema.EVENT_NODES[kind].label] = event_frame.reset_index(drop=True)
@@ -187,14 +207,12 @@ def write_batch(
 ) -> None:
     """Write nodes first, then relationships; ``advance(n)`` reports rows written.
 
-    Registered contact links of re-delivered enterprises are replaced: the old links go
-    first, and contact nodes left without any link go last.
+    A re-delivered enterprise row that declares another registered address, phone or
+    e-mail ends the open registered link to the old one on the day the row was approved
+    (the old link stays, with ``until``, so the graph can still be read as of earlier
+    days); a link to the same contact is kept as it was, with its own ``since``.
     """
     store.ensure_schema()
-    detached: dict[str, set[str]] = {}
-    for spec, starts in batch.replaced.items():
-        detached.setdefault(spec.end, set()).update(
-            store.delete_relationships(spec, starts, REGISTERED))
     events_written: set[RelSpec] = set()
     for label, nodes in batch.nodes.items():
         owner = schema.HAS_EVENT_TO.get(label)
@@ -210,8 +228,12 @@ def write_batch(
     for spec, rows in batch.relationships.items():
         if spec in events_written:
             continue
+        declared = batch.declared.get(spec)
+        if declared is not None and len(declared):
+            held = store.supersede_relationships(spec, declared, REGISTERED)
+            if held:
+                rows = rows.loc[~((rows["key"] == REGISTERED) & rows["start"].isin(held))
+                                .to_numpy()]
         store.upsert_relationships(spec, rows)
         if advance:
             advance(len(rows))
-    for label, keys in detached.items():
-        store.delete_orphans(label, keys)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import pickle
 from collections import defaultdict
-from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import pandas as pd
 from graph.schema import HAS_EVENT_TO, NODES, RelSpec
 from graph.store import node_frame, relationship_frame
 
-_FORMAT = "riskgraph-memory-store/4"
+_FORMAT = "riskgraph-memory-store/5"  # 5: contact links carry since, until
 _REL_ID = ["start", "end", "key"]
 # One counter for every table of every store: a stamp never repeats, so "largest stamp seen"
 # identifies a store's contents for caches built from them (see MemoryStore.version).
@@ -69,19 +69,6 @@ class _Rows:
         if len(self.chunks) > 1:
             self.chunks = [pd.concat(self.chunks)]
         return self.chunks[0] if self.chunks else None
-
-    def keep(self, mask: npt.NDArray[np.bool_]) -> pd.DataFrame:
-        """Keep the rows where ``mask`` (over :meth:`frame`) is true; return the others."""
-        frame = self.frame()
-        assert frame is not None
-        self.stamp = next(_STAMPS)
-        dropped = frame.loc[~mask]
-        kept = frame.loc[mask]
-        self.chunks = [kept]
-        gone = set(dropped.index.tolist())
-        # A hash shared with a kept row (a collision) stays.
-        self.ids -= gone - set(kept.index[kept.index.isin(list(gone))].tolist())
-        return dropped
 
     def __len__(self) -> int:
         return sum(map(len, self.chunks))
@@ -168,31 +155,31 @@ class MemoryStore:
         written = self.upsert_nodes(label, frame)
         return written + self.upsert_relationships(HAS_EVENT_TO[label], links)
 
-    def delete_relationships(self, spec: RelSpec, starts: Sequence[str], key: str) -> set[str]:
+    def supersede_relationships(self, spec: RelSpec, frame: pd.DataFrame, key: str
+                                ) -> set[str]:
         rows = self._relationships[spec]
         # Only nodes already here can have relationships (a first load: none of them).
         known = self._nodes[spec.start].ids
-        starts = [start for start in starts if start in known]
-        frame = rows.frame() if starts else None
-        if frame is None:
+        frame = frame.loc[[start in known for start in frame["start"]]]
+        table = rows.frame() if len(frame) else None
+        if table is None:
             return set()
-        doomed = frame["start"].isin(set(starts)).to_numpy() & (frame["key"] == key).to_numpy()
-        if not doomed.any():
+        declared = frame.drop_duplicates("start", keep="last").set_index("start")
+        open_rows = np.flatnonzero(
+            (table["key"] == key).to_numpy() & table["until"].isna().to_numpy()
+            & table["start"].isin(declared.index).to_numpy())
+        if not len(open_rows):
             return set()
-        return set(rows.keep(~doomed)["end"])
-
-    def delete_orphans(self, label: str, keys: Collection[str]) -> int:
-        nodes = self._nodes[label]
-        frame = nodes.frame()
-        if frame is None or not keys:
-            return 0
-        linked: set[str] = set()
-        for spec, rows in self._relationships.items():
-            table = rows.frame() if label in (spec.start, spec.end) else None
-            if table is not None:
-                linked.update(table["start" if spec.start == label else "end"])
-        orphans = frame.index.isin(list(set(keys) - linked))
-        return len(nodes.keep(~orphans))
+        starts = table["start"].to_numpy(dtype=object)[open_rows]
+        same = table["end"].to_numpy(dtype=object)[open_rows] == declared["end"].reindex(
+            starts).to_numpy(dtype=object)
+        ended = open_rows[~same]
+        if len(ended):
+            until = table["until"].to_numpy(dtype=object).copy()
+            until[ended] = declared["since"].reindex(starts[~same]).to_numpy(dtype=object)
+            table["until"] = until  # the held frame itself
+            rows.stamp = next(_STAMPS)
+        return set(starts[same])
 
     def keys(self, label: str) -> set[str]:
         """All natural-key values of ``label``."""

@@ -53,8 +53,10 @@ def _day(date: dt.date) -> int:
 
 
 def _days(values: pd.Series, missing: int) -> Ints:
-    """Dates (``datetime.date`` or None) as days since 1970, ``missing`` where absent."""
-    days = np.array(values.to_numpy(dtype=object), dtype="datetime64[D]").astype(np.int64)
+    """Dates (``datetime.date``, None or NaN) as days since 1970, ``missing`` where absent."""
+    objects = values.to_numpy(dtype=object).copy()
+    objects[~values.notna().to_numpy()] = None
+    days = np.array(objects, dtype="datetime64[D]").astype(np.int64)
     days[days == np.iinfo(np.int64).min] = missing  # NaT
     return days
 

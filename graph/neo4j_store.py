@@ -33,7 +33,7 @@ between them is a transient error that the driver's managed transaction retries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from operator import itemgetter
 from typing import Any
@@ -275,31 +275,22 @@ class Neo4jStore:
         key = NODES[label].key
         return {str(r["k"]) for r in self._run(f"MATCH (n:{label}) RETURN n.{key} AS k")}
 
-    def delete_relationships(self, spec: RelSpec, starts: Sequence[str], key: str) -> set[str]:
+    def supersede_relationships(self, spec: RelSpec, frame: pd.DataFrame, key: str
+                                ) -> set[str]:
         start_key, end_key = NODES[spec.start].key, NODES[spec.end].key
         query = (
-            f"UNWIND $starts AS s MATCH (a:{spec.start} {{{start_key}: s}})"
-            f"-[r:{spec.type} {{key: $key}}]->(b:{spec.end}) "
-            f"DELETE r RETURN DISTINCT b.{end_key} AS end"
+            f"UNWIND $rows AS row MATCH (a:{spec.start} {{{start_key}: row[0]}})"
+            f"-[r:{spec.type} {{key: $key}}]->(b:{spec.end}) WHERE r.until IS NULL "
+            f"WITH row, r, coalesce(b.{end_key} = row[1], false) AS same "
+            f"FOREACH (_ IN CASE WHEN same THEN [] ELSE [1] END | SET r.until = row[2]) "
+            f"WITH row, same WHERE same RETURN DISTINCT row[0] AS start"
         )
-        ends: set[str] = set()
-        for offset in range(0, len(starts), self.batch_size):
-            batch = list(starts[offset : offset + self.batch_size])
-            ends.update(str(r["end"]) for r in self._run(query, starts=batch, key=key))
-        return ends
-
-    def delete_orphans(self, label: str, keys: Collection[str]) -> int:
-        key = NODES[label].key
-        query = (
-            f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) WHERE NOT (n)--() "
-            f"DELETE n RETURN count(n) AS deleted"
-        )
-        ordered = sorted(keys)
-        deleted = 0
-        for offset in range(0, len(ordered), self.batch_size):
-            batch = ordered[offset : offset + self.batch_size]
-            deleted += int(self._run(query, keys=batch)[0]["deleted"])
-        return deleted
+        rows = _plain_rows(frame[["start", "end", "since"]])
+        held: set[str] = set()
+        for offset in range(0, len(rows), self.batch_size):
+            batch = rows[offset : offset + self.batch_size]
+            held.update(str(r["start"]) for r in self._run(query, rows=batch, key=key))
+        return held
 
     def node_table(self, label: str) -> pd.DataFrame:
         records = self._run(f"MATCH (n:{label}) RETURN properties(n) AS p")

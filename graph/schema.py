@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingestion.models import EVENT_MODELS, Enterprise, LegalRepresentative, Officer, Shareholding
+from ingestion.models import (
+    EVENT_MODELS,
+    Contact,
+    Enterprise,
+    LegalRepresentative,
+    Officer,
+    Shareholding,
+)
 
 EVENT_LABEL = "Event"
 
@@ -71,9 +78,13 @@ OFFICER_OF = RelSpec(
     tuple(name for name in Officer.model_fields if name in ("role", "since", "until")),
 )
 BRANCH_OF = RelSpec("BRANCH_OF", "Enterprise", "Enterprise")
-REGISTERED_AT = RelSpec("REGISTERED_AT", "Enterprise", "Address")
-HAS_PHONE = RelSpec("HAS_PHONE", "Enterprise", "Phone")
-HAS_EMAIL = RelSpec("HAS_EMAIL", "Enterprise", "Email")
+# Contact links are valid from the day the contact was declared (registered ones: from the
+# registration's approval, see Enterprise.approved) until it was replaced.
+_contact_props = tuple(name for name in Contact.model_fields if name in ("since", "until"))
+REGISTERED_AT = RelSpec("REGISTERED_AT", "Enterprise", "Address", _contact_props)
+HAS_PHONE = RelSpec("HAS_PHONE", "Enterprise", "Phone", _contact_props)
+HAS_EMAIL = RelSpec("HAS_EMAIL", "Enterprise", "Email", _contact_props)
+CONTACT_LINKS = (REGISTERED_AT, HAS_PHONE, HAS_EMAIL)
 HAS_EVENT: dict[str, RelSpec] = {
     kind: RelSpec("HAS_EVENT", "Enterprise", spec.label) for kind, spec in EVENT_NODES.items()
 }

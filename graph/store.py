@@ -7,7 +7,7 @@ compared cell by cell.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
@@ -41,14 +41,15 @@ class GraphStore(Protocol):
         frame): the same graph as :meth:`upsert_nodes` then :meth:`upsert_relationships`,
         which a store may write in one pass. Returns rows written (nodes and links)."""
 
-    def delete_relationships(self, spec: RelSpec, starts: Sequence[str], key: str) -> set[str]:
-        """Delete ``spec`` relationships with ``key`` from these start nodes.
+    def supersede_relationships(self, spec: RelSpec, frame: pd.DataFrame, key: str
+                                ) -> set[str]:
+        """End the open ``key`` relationships of ``spec`` that a newer one replaces.
 
-        Returns the end nodes' keys, for :meth:`delete_orphans` once the new ones are written.
+        ``frame`` has one row per start node: ``start``, ``end`` (the end now declared;
+        None: none any more) and ``since`` (the day it was declared). Open relationships
+        (``until`` missing) with ``key`` from ``start`` to another end get ``until = since``.
+        Returns the starts whose open relationship already goes to ``end`` (kept as is).
         """
-
-    def delete_orphans(self, label: str, keys: Collection[str]) -> int:
-        """Delete the nodes of ``label`` among ``keys`` that have no relationship left."""
 
     def keys(self, label: str) -> set[str]:
         """All natural-key values of ``label`` (to check a delivery's references)."""

@@ -62,10 +62,14 @@ MEANINGS: Final[Mapping[str, str]] = {
     "phone": "contact phone, stored as given",
     "email": "contact e-mail, stored as given",
     "legacy_regno": "15-digit registration number from before the USCC reform (注册号)",
+    "approved": ("day the registration as delivered was approved (核准日期); a new registered "
+                 "address, phone or e-mail holds from then (empty: from establishment)"),
     "id_number": "resident identity number; hashed before storage, never shown",
     "people.name": "the person's name",
     "since": "first day the relationship holds",
     "until": "day the relationship ends (empty: still holds)",
+    "contacts.since": "day the enterprise declared the contact (empty: from establishment)",
+    "contacts.until": "day the contact stopped being used (empty: still used)",
     "holder_kind": "whether the holder is a natural person or an enterprise",
     "holder_id": "holder's identity number (person) or USCC (enterprise)",
     "enterprise_uscc": "USCC of the enterprise concerned",
@@ -122,6 +126,7 @@ EXAMPLES: Final[Mapping[str, str]] = {
     "phone": "0571-88881234",
     "email": "info@example.cn",
     "legacy_regno": "330106000123458",
+    "approved": "2023-04-11",
     "id_number": "11010519491231002X",  # the example number printed in GB 11643
     "people.name": "张伟",
     "since": "2019-06-18",

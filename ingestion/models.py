@@ -97,6 +97,10 @@ class Enterprise(Record):
     email: str | None = None
     # 注册号: the 15-digit registration number from before the USCC reform, when known.
     legacy_regno: LegacyRegNo | None = None
+    # 核准日期: the day the registration as delivered was approved (its latest change). A
+    # registered address, phone or e-mail that differs from the one held is taken as
+    # declared on that day (the old one ends then); missing: the establishment date.
+    approved: dt.date | None = None
 
 
 class PersonInput(Record):
@@ -143,8 +147,10 @@ class Branch(Record):
     parent_uscc: USCC
 
 
-class Contact(Record):
-    """A further address, phone or e-mail of an enterprise (beyond its registered ones)."""
+class Contact(Interval):
+    """A further address, phone or e-mail of an enterprise (beyond its registered ones),
+    valid from ``since``, the day the enterprise declared it (the annual report or file it
+    comes from; missing: from the establishment), until ``until``."""
 
     uscc: USCC
     kind: Literal["address", "phone", "email"]

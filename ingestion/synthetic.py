@@ -97,7 +97,9 @@ class Province:
     * ``enterprises``: uscc, name, entity_type, status, established, region_code (GB/T 2260),
       industry_code (GB/T 4754 class), registered_capital, paid_in_capital (yuan; NaN for
       branches and individual businesses that declare none), sectors (tuple of overlay codes),
-      address, phone, email, legacy_regno (always None: every enterprise postdates the USCC).
+      address, phone, email, legacy_regno (always None: every enterprise postdates the USCC),
+      approved (核准日期: the latest of establishment, status change, and change of name,
+      address or registered capital).
     * ``people``: id_number (raw GB 11643 number), name.
     * ``shareholdings``: holder_kind ('person'|'enterprise'), holder_id (id_number or uscc),
       enterprise_uscc, ratio (0-1), amount (subscribed yuan), since, until.
@@ -105,8 +107,8 @@ class Province:
     * ``officers``: id_number, enterprise_uscc, role ('director'|'supervisor'|'manager'), since,
       until.
     * ``branches``: branch_uscc, parent_uscc.
-    * ``contacts``: uscc, kind ('address'|'phone'|'email'), value: contacts beyond the
-      registered ones, unique per row.
+    * ``contacts``: since, until (always None), uscc, kind ('address'|'phone'|'email'), value:
+      contacts beyond the registered ones, unique per (uscc, kind, value).
     * ``events[kind]`` for each key of ``EVENT_KINDS``: event_id (``{uscc}-{KIND}-{nnnn}``, nnnn
       the enterprise's n-th such event by date, the year for annual reports), uscc, date,
       source, publicity_end, then the kind's own columns.
@@ -1948,6 +1950,7 @@ def _contact_frame(
     ent: _Enterprises,
     regions: _Regions,
     enterprises: pd.DataFrame,
+    cal: _Calendar,
 ) -> pd.DataFrame:
     """Further contacts beyond the registered ones (annual reports, 12315 and inspection files).
 
@@ -1955,7 +1958,8 @@ def _contact_frame(
     separate business premises (经营场所) in their district; 70% of the members of a shell
     cluster give the e-mail of the agent who registered the cluster, one per cluster, so that
     shells are also linked by a shared e-mail. A contact equal to the registered one is left
-    out, and (uscc, kind, value) is unique.
+    out, and (uscc, kind, value) is unique. Each is declared (``since``) on a uniform day
+    between the establishment and ``as_of``; the agent's e-mail on the establishment day.
     """
     n = ent.n
     phone_rows = np.flatnonzero(rng.random(n) < 0.12)
@@ -1979,18 +1983,25 @@ def _contact_frame(
             agent_mail[ent.shell[shells]].astype(object),
         ]
     )
+    established = ent.established[row]
+    since = _uniform_days(rng, established, np.full(len(row), cal.today, np.int64))
+    since[len(row) - len(shells):] = established[len(row) - len(shells):]
     registered = enterprises[list(_CONTACT_KINDS)].to_numpy(dtype=object)
     keep = value != registered[row, kind]
-    order = np.lexsort((kind, row))
+    order = np.lexsort((since, kind, row))
     order = order[keep[order]]
     frame = pd.DataFrame(
         {
             "uscc": enterprises["uscc"].to_numpy()[row[order]],
             "kind": np.array(_CONTACT_KINDS)[kind[order]],
             "value": value[order],
+            "since": pd.Series(cal.dates(since[order]), dtype=object),
+            "until": pd.Series(np.full(len(order), None, dtype=object), dtype=object),
         }
     )
-    return frame.drop_duplicates(ignore_index=True).astype({"value": "str"})
+    # the same contact given twice: the first declaration counts
+    frame = frame.drop_duplicates(["uscc", "kind", "value"], ignore_index=True)
+    return frame.astype({"value": "str"})
 
 
 def _shareholding_frame(
@@ -2074,7 +2085,10 @@ def generate_province(
 
     frames = _EventFrames(cal, uscc)
     events = _events(rng, ent, risk, regions, sector_mask, frames, changes)
-    contacts = _contact_frame(rng, ent, regions, enterprises)
+    contacts = _contact_frame(rng, ent, regions, enterprises, cal)
+    approved = _approved_days(ent.established, ent.status_day, events["change"], pd.Index(uscc),
+                              np.arange(ent.n, dtype=np.int64), np.full(ent.n, cal.today))
+    enterprises["approved"] = pd.Series(cal.dates(approved), dtype=object)
 
     used = np.zeros(n_people, bool)
     used[lr_rows[0]] = True
@@ -2383,8 +2397,32 @@ def _enterprise_versions(province: Province, schedule: _Schedule, opened: IntArr
             # NaN (no capital declared) compares False and stays NaN
             "paid_in_capital": np.where(paid_in > capital, capital, paid_in),
             "status": np.where(status_day[rows] <= cut, final_status, "operating"),
+            "approved": _approved_days(
+                _day_numbers(ent["established"]), status_day, province.events["change"], index,
+                rows, cut).astype("datetime64[D]").astype(object),
         },
     )
+
+
+def _approved_days(established: IntArray, status_day: IntArray, change: pd.DataFrame,
+                   index: pd.Index[Any], rows: IntArray, cut: IntArray) -> IntArray:
+    """核准日期 of enterprise ``rows`` as they stood on day ``cut``: the latest of their
+    establishment, a status change and a change of name, address or registered capital on or
+    before ``cut`` (``status_day`` is the establishment while the status never changed)."""
+    tracked = change[change["field"].isin(_TRACKED_FIELDS)]
+    c_ent = _positions(index, tracked["uscc"], "change of")
+    c_day = _day_numbers(tracked["date"])
+    span = int(max(c_day.max(initial=0), cut.max(initial=0))) + 2
+    key = c_ent * span + c_day
+    order = np.argsort(key, kind="stable")
+    key, c_day = key[order], c_day[order]
+    at = np.searchsorted(key, rows * span + cut, side="right") - 1
+    found = at >= 0
+    found[found] = key[at[found]] // span == rows[found]
+    last = np.where(found, c_day[np.maximum(at, 0)], NO_DAY)
+    status = status_day[rows]
+    result: IntArray = np.maximum(last, np.where(status <= cut, status, established[rows]))
+    return result
 
 
 def _value_after(
@@ -2436,8 +2474,8 @@ def monthly_deliveries(province: Province, months: int = 24) -> list[MonthlyDeli
       final, paid-in capped at the registered capital of the time); an enterprise row is
       re-sent in every later month in which its status, name, address or registered capital
       changed (legal-rep and shareholder changes go out as relation rows instead);
-    * people with the first relation row that names them; branches and contacts with their
-      enterprise;
+    * people with the first relation row that names them; branches with their enterprise;
+      contacts in the month they were declared (``since``);
     * shareholdings, legal reps and officers from their ``since``, with ``until`` only once it
       has passed: a relation that ended in a later month is re-sent then with ``until`` set;
     * events from their ``date``; list entries (``removed``) and licences (``revoked``) are
@@ -2477,10 +2515,13 @@ def monthly_deliveries(province: Province, months: int = 24) -> list[MonthlyDeli
         np.minimum.at(first_named, _positions(people_index, ids, "person"), since)
     first_named[first_named == schedule.count] = 0
     cut["people"] = _cut(people, _Emissions(np.arange(len(people)), first_named), schedule.count)
-    for kind, column in (("branches", "branch_uscc"), ("contacts", "uscc")):
-        frame = frames[kind]
-        month = opened[_positions(index, frame[column], kind)]
-        cut[kind] = _cut(frame, _Emissions(np.arange(len(frame)), month), schedule.count)
+    branches = frames["branches"]
+    month = opened[_positions(index, branches["branch_uscc"], "branches")]
+    cut["branches"] = _cut(branches, _Emissions(np.arange(len(branches)), month), schedule.count)
+    contacts = frames["contacts"]
+    declared = schedule.index(_day_numbers(contacts["since"]))
+    cut["contacts"] = _cut(contacts, _Emissions(np.arange(len(contacts)), declared),
+                           schedule.count)
     for kind in EVENT_KINDS:
         frame = frames[kind]
         dated = schedule.index(_day_numbers(frame["date"]))

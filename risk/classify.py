@@ -38,6 +38,14 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
 DEFAULT_CLASSIFICATION = Path(__file__).with_name("classification.toml")
 N_REASONS = 3
 REASON_FIELDS = ("code", "label_zh", "label_en", "value", "points", "record_zh", "record_en")
+# What the graph uplift adds per enterprise (risk/uplift.py): one entry per neighbour behind
+# the uplift, with the path of node ids (USCC, person id) from the enterprise to it.
+GRAPH_REASON_TYPE = pa.list_(pa.struct([
+    ("neighbour", pa.string()), ("neighbour_name", pa.string()), ("relation", pa.string()),
+    ("role_zh", pa.string()), ("role_en", pa.string()), ("points", pa.float64()),
+    ("path", pa.list_(pa.string())), ("path_names", pa.list_(pa.string())),
+    ("text_zh", pa.string()), ("text_en", pa.string()),
+]))
 
 
 class _Strict(BaseModel):
@@ -142,6 +150,10 @@ class Classification:
         frame = self.frame
         flat = [f"reason{k}_{f}" for k in range(1, N_REASONS + 1) for f in REASON_FIELDS]
         table = pa.Table.from_pandas(frame.drop(columns=flat), preserve_index=False)
+        if "graph_reasons" in frame:
+            table = table.set_column(
+                table.schema.get_field_index("graph_reasons"), "graph_reasons",
+                pa.array(frame["graph_reasons"].tolist(), GRAPH_REASON_TYPE))
         n = len(frame)
         present = np.stack([frame[f"reason{k}_code"].to_numpy() != ""
                             for k in range(1, N_REASONS + 1)], axis=1)

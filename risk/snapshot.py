@@ -27,7 +27,7 @@ from features.score import BaseScores
 from risk.classify import CLASSES, Classification, ClassificationConfig
 
 SNAPSHOT_FORMAT = 1
-MODEL_VERSION = "base-score/1"  # the graph uplift (gnn/) will bump this
+MODEL_VERSION = "base-score/1"  # with the graph uplift: "base-score/1+gnn/<model version>"
 POINTS_PREFIX = "points_"
 
 
@@ -62,8 +62,13 @@ def previous_month(root: Path, month: str) -> str | None:
 def write_snapshot(
     root: Path, as_of: dt.date, classification: Classification, scores: BaseScores,
     indicators: IndicatorSystemConfig, config: ClassificationConfig,
+    graph_model: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the snapshot of ``as_of``'s month under ``root``; returns its folder."""
+    """Write the snapshot of ``as_of``'s month under ``root``; returns its folder.
+
+    ``graph_model`` (from ``riskgraph score``): the graph model behind the uplift
+    (``version``, selected model, ...); the classification then has ``base_score``,
+    ``graph_uplift`` and the graph reasons, and ``score`` is the final score."""
     month = month_of(as_of)
     folder = snapshot_path(root, month)
     folder.mkdir(parents=True, exist_ok=True)
@@ -88,7 +93,9 @@ def write_snapshot(
         "format": SNAPSHOT_FORMAT,
         "month": month,
         "as_of": as_of.isoformat(),
-        "model_version": MODEL_VERSION,
+        "model_version": (MODEL_VERSION if graph_model is None
+                          else f"{MODEL_VERSION}+gnn/{graph_model['version']}"),
+        "graph_model": graph_model,
         "indicator_config": {"file": indicators.path.name, "version": indicators.version,
                              "sha256": indicators.digest},
         "classification_config": {"version": config.version},

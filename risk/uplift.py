@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +29,8 @@ from gnn.graph import Attribution
 from risk.classify import Classification, Classifier
 
 CONTROL_RELATIONS = ("holds_shares", "legal_rep_of", "enterprise_holds_shares")
-GRAPH_COLUMNS = ("base_score", "graph_uplift", "graph_reason_zh", "graph_reason_en")
+GRAPH_REASON_COLUMNS = ("graph_reason_zh", "graph_reason_en", "graph_reasons")
+GRAPH_COLUMNS = ("base_score", "graph_uplift", *GRAPH_REASON_COLUMNS)
 
 
 def final_scores(scores: BaseScores, uplift: pd.Series) -> BaseScores:
@@ -42,26 +44,36 @@ def _role(relation: str) -> tuple[str, str]:
                                                      ("关联方", "related party")))
 
 
+_CLASS_RANK = {"D": 0, "C": 1}
+
+
 def graph_reasons(attributions: Sequence[Attribution], export: GraphExport,
                   classes: npt.NDArray[np.object_], uplift: pd.Series) -> pd.DataFrame:
-    """One zh-CN and one English reason per explained enterprise (index: USCC).
+    """The reasons of each explained enterprise (index: USCC): ``graph_reason_zh`` and
+    ``graph_reason_en`` (texts joined), and ``graph_reasons``, one entry per contributing
+    neighbour with its share of the uplift in points and its ``path``, the node ids
+    (USCC, person id) from the enterprise to the neighbour and, when the neighbour is
+    linked to C- or D-class enterprises, on to the riskiest of them (D before C, then the
+    first in export order), for the investigator page to highlight.
 
-    ``classes``: the base class of every enterprise node, in export order; each
-    neighbour is credited with its share of the enterprise's ``uplift`` (points).
+    ``classes``: the base class of every enterprise node, in export order.
     """
     graph = export.graph
     adjacency = graph.csr()
     n_enterprises = len(export.usccs)
-    zh: dict[str, list[str]] = {}
-    en: dict[str, list[str]] = {}
+    items: dict[str, list[dict[str, Any]]] = {}
+
+    def name_of(node: int) -> str:
+        return str(export.names.iloc[node]) or str(graph.ids[node])
+
     for item in attributions:
         uscc = str(export.usccs[item.target])
-        points = float(uplift.iloc[item.target]) * item.share
+        points = round(float(uplift.iloc[item.target]) * item.share, 4)
         role_zh, role_en = _role(item.relation)
-        name = str(export.names.iloc[item.neighbour]) or str(graph.ids[item.neighbour])
+        name = name_of(item.neighbour)
         around = adjacency.indices[adjacency.indptr[item.neighbour]:
                                    adjacency.indptr[item.neighbour + 1]]
-        others = around[(around < n_enterprises) & (around != item.target)]
+        others = np.sort(around[(around < n_enterprises) & (around != item.target)])
         counts = pd.Series(classes[others]).value_counts()
         verb_zh, verb_en = (("另控制", "also controls") if item.relation in CONTROL_RELATIONS
                             else ("另关联", "is also linked to"))
@@ -69,6 +81,7 @@ def graph_reasons(attributions: Sequence[Attribution], export: GraphExport,
         if item.neighbour < n_enterprises:
             own = classes[item.neighbour]
             own_zh, own_en = f"（{own}类）", f" (class {own})"
+        path = [item.target, item.neighbour]
         d, c = int(counts.get("D", 0)), int(counts.get("C", 0))
         if d or c:
             parts_zh = [f"{k}家{cls}类" for k, cls in ((d, "D"), (c, "C")) if k]
@@ -76,14 +89,24 @@ def graph_reasons(attributions: Sequence[Attribution], export: GraphExport,
             text_zh = f"{role_zh}{name}{own_zh}{verb_zh}{'、'.join(parts_zh)}企业"
             text_en = (f"{role_en} {name}{own_en} {verb_en} {' and '.join(parts_en)} "
                        f"enterprise{'s' if d + c > 1 else ''}")
+            rank = np.asarray([_CLASS_RANK.get(str(classes[o]), 2) for o in others])
+            path.append(int(others[np.argmin(rank)]))
         else:
             text_zh = f"{role_zh}{name}{own_zh}的关联网络风险较高"
             text_en = f"risky network around {role_en} {name}{own_en}"
-        zh.setdefault(uscc, []).append(f"{text_zh}（+{points:.1f}分）")
-        en.setdefault(uscc, []).append(f"{text_en} (+{points:.1f} points)")
-    return pd.DataFrame({"graph_reason_zh": {k: "；".join(v) for k, v in zh.items()},
-                         "graph_reason_en": {k: "; ".join(v) for k, v in en.items()}},
-                        columns=["graph_reason_zh", "graph_reason_en"])
+        items.setdefault(uscc, []).append({
+            "neighbour": str(graph.ids[item.neighbour]), "neighbour_name": name,
+            "relation": item.relation, "role_zh": role_zh, "role_en": role_en,
+            "points": points, "path": [str(graph.ids[node]) for node in path],
+            "path_names": [name_of(node) for node in path],
+            "text_zh": f"{text_zh}（+{points:.1f}分）",
+            "text_en": f"{text_en} (+{points:.1f} points)"})
+    frame = pd.DataFrame({
+        "graph_reason_zh": {k: "；".join(r["text_zh"] for r in v) for k, v in items.items()},
+        "graph_reason_en": {k: "; ".join(r["text_en"] for r in v) for k, v in items.items()},
+    }, columns=list(GRAPH_REASON_COLUMNS[:2]))
+    frame["graph_reasons"] = pd.Series(items, dtype=object).reindex(frame.index)
+    return frame
 
 
 def classify_with_uplift(classifier: Classifier, scores: BaseScores, uplift: pd.Series,
@@ -101,8 +124,11 @@ def classify_with_uplift(classifier: Classifier, scores: BaseScores, uplift: pd.
     frame.insert(at + 1, "graph_uplift",
                  uplift.reindex(index).fillna(0.0).to_numpy(dtype=float))
     reasons = reasons if reasons is not None else pd.DataFrame(
-        columns=["graph_reason_zh", "graph_reason_en"])
-    for k, column in enumerate(("graph_reason_zh", "graph_reason_en")):
+        columns=list(GRAPH_REASON_COLUMNS))
+    for k, column in enumerate(GRAPH_REASON_COLUMNS[:2]):
         frame.insert(at + 2 + k, column,
                      reasons[column].reindex(index).fillna("").to_numpy(dtype=object))
+    listed = reasons["graph_reasons"].reindex(index).to_numpy(dtype=object)
+    frame.insert(at + 4, "graph_reasons",
+                 [value if isinstance(value, list) else [] for value in listed])
     return Classification(frame)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from gnn.calibrate import UpliftCalibration, isotonic_fit
 from gnn.dataset import scored_export
 from gnn.export import export_store, to_hetero_data
 from gnn.generic import evaluate_graph, graph_from_tables
-from gnn.graph import subgraph
+from gnn.graph import Attribution, subgraph
 from gnn.metrics import average_precision, roc_auc
 from gnn.train import GraphRiskClassifier, TrainConfig, stratified_split
 from graph import schema
@@ -26,7 +27,7 @@ from graph.load import delivery_to_batch, write_batch
 from graph.memory import MemoryStore
 from graph.store import GraphStore
 from ingestion.identifiers import PersonPseudonyms
-from ingestion.models import Officer, Penalty, PersonInput, Shareholding
+from ingestion.models import Contact, Officer, Penalty, PersonInput, Shareholding
 from ingestion.validate import Delivery
 from risk.classify import Classifier, load_classification_config
 from risk.uplift import classify_with_uplift, graph_reasons
@@ -91,12 +92,15 @@ def test_export_matches_the_store(store: GraphStore) -> None:
 def test_features_at_t_ignore_records_after_t() -> None:
     store = MemoryStore()
     load_small(store)
-    before = export_store(store, AS_OF)
+    system = IndicatorSystem()
+    # Every feature the models read: sub-scores, past problems, neighbourhood summaries.
+    before, _, _ = scored_export(store, AS_OF, system)
     later = dt.date(2026, 12, 1)
     load(store, Delivery.of_records({
-        # Dated records only: a registered address or phone has no validity dates in the
-        # stores, so a changed one is seen at every date (see bench/README.md, caveats).
-        "enterprises": [enterprise(7, established=later)],
+        "enterprises": [enterprise(7, established=later),
+                        enterprise(6, address=enterprise(3).address, approved=later)],
+        "contacts": [Contact(uscc=uscc(1), kind="phone", value=enterprise(2).phone or "",
+                             since=later)],
         "people": [PersonInput(id_number=id_number(4), name="李四")],
         "shareholdings": [Shareholding(holder_kind="person", holder_id=id_number(4),
                                        enterprise_uscc=uscc(3), ratio=0.2, since=later)],
@@ -105,12 +109,73 @@ def test_features_at_t_ignore_records_after_t() -> None:
         "penalty": [Penalty(event_id="penalty-future", uscc=uscc(5), date=later,
                             source="test", amount=1e6, category="food", severity="serious")],
     }))
-    after = export_store(store, AS_OF)
+    after, _, _ = scored_export(store, AS_OF, system)
+    assert any(name.startswith("graph_") for name in after.graph.feature_names)
     np.testing.assert_array_equal(before.graph.x, after.graph.x)
     np.testing.assert_array_equal(before.graph.edge_index, after.graph.edge_index)
     assert list(before.usccs) == list(after.usccs)
     # The records are there: a later export sees them.
     assert len(export_store(store, dt.date(2027, 1, 1)).usccs) == 7
+
+
+def test_contacts_declared_after_t_are_not_in_the_graph_at_t(store: GraphStore) -> None:
+    """A contact added after T, and a registered address changed after T, are not in the
+    graph at T; the address held before stays valid until the change."""
+    load_small(store)
+    later = dt.date(2026, 12, 1)
+    moved = enterprise(6, address=enterprise(3).address, approved=later)
+    update = Delivery.of_records({
+        "enterprises": [moved],
+        "contacts": [Contact(uscc=uscc(1), kind="phone", value=enterprise(2).phone or "",
+                             since=later)],
+    })
+    load(store, update)
+
+    def pairs(as_of: dt.date) -> set[tuple[str, str]]:
+        export = export_store(store, as_of)
+        graph = export.graph
+        chosen = graph.edge_type == graph.relations.index("shares_contact")
+        src, dst = graph.edge_index[:, chosen]
+        return {(str(graph.ids[a]), str(graph.ids[b])) for a, b in zip(src, dst, strict=True)}
+
+    assert pairs(AS_OF) == {(uscc(4), uscc(5))}
+    assert pairs(dt.date(2027, 1, 1)) == {(uscc(4), uscc(5)), (uscc(1), uscc(2)),
+                                          (uscc(3), uscc(6))}
+    addresses = read_tables(store, AS_OF).addresses.set_index("uscc")["address"]
+    assert addresses[uscc(6)] == enterprise(6).address
+    now = read_tables(store, dt.date(2027, 1, 1)).addresses.set_index("uscc")["address"]
+    assert now[uscc(6)] == moved.address and (now.index == uscc(6)).sum() == 1
+    # The old link is ended on the approval day, not deleted; loading again changes nothing.
+    links = store.relationship_table(schema.REGISTERED_AT)
+    mine = links.loc[links["start"] == uscc(6)].set_index("end")
+    assert mine.loc[enterprise(6).address, "until"] == later
+    assert mine.loc[moved.address, "since"] == later
+    load(store, update)
+    pd.testing.assert_frame_equal(store.relationship_table(schema.REGISTERED_AT), links)
+
+
+def test_neighbourhood_features_and_a_baseline_that_does_not_read_them() -> None:
+    store = MemoryStore()
+    load_small(store)
+    export, _, scores = scored_export(store, AS_OF, IndicatorSystem())
+    names = list(export.graph.feature_names)
+    x = pd.DataFrame(export.graph.x[export.enterprise_nodes], index=export.usccs,
+                     columns=names)
+    # Person 1 is legal representative of E1 and E2: each is the other's people group.
+    assert x.loc[uscc(1), "graph_people_log_size"] == pytest.approx(np.log1p(1))
+    assert x.loc[uscc(1), "graph_people_mean_score"] == pytest.approx(
+        scores.base_score[uscc(2)] / 100, rel=1e-5)
+    # E1 holds 70 % of E3 and E6 is E1's branch; E4 and E5 share an address.
+    assert x.loc[uscc(1), "graph_control_log_size"] == pytest.approx(np.log1p(2))
+    assert x.loc[uscc(4), "graph_contact_max_score"] == pytest.approx(
+        scores.base_score[uscc(5)] / 100, rel=1e-5)
+    assert x.loc[uscc(6), "graph_people_log_size"] == 0
+    from gnn.train import build_model
+
+    baseline = build_model(TrainConfig(model="logistic"), len(names), 1, tuple(names))
+    read = {names[k] for k in baseline.columns.tolist()}
+    assert read and not any(name.startswith("graph_") for name in read)
+    assert "past_problem_12m" in read and len(read) < len(names)
 
 
 # --- models ------------------------------------------------------------------------------
@@ -211,10 +276,21 @@ def test_attribution_names_real_neighbours() -> None:
     for uscc_, row in reasons.iterrows():
         assert any(name and name in row["graph_reason_zh"] for name in names), uscc_
         assert "points" in row["graph_reason_en"] and "分" in row["graph_reason_zh"]
-    # E1's legal rep (person 1) also controls E2, a D-class enterprise.
-    # E1's legal representative and shareholder, person 1, also controls E2 (class D).
-    if uscc(1) in reasons.index and "张1" in reasons.loc[uscc(1), "graph_reason_zh"]:
-        assert "张1另控制1家D类企业" in reasons.loc[uscc(1), "graph_reason_zh"]
+        for entry in row["graph_reasons"]:
+            path = [int(np.flatnonzero(graph.ids == node)[0]) for node in entry["path"]]
+            assert path[0] == export.usccs.get_loc(uscc_) and len(path) in (2, 3)
+            assert all(adjacency[a, b] for a, b in itertools.pairwise(path))
+            assert entry["path_names"][1] == entry["neighbour_name"]
+    # E1's legal representative and shareholder, person 1, also controls E2 (class D): the
+    # reason names them and its path runs E1 -> person 1 -> E2.
+    person = int(np.flatnonzero(export.names.to_numpy() == "张1")[0])
+    one = graph_reasons([Attribution(0, person, "legal_rep_of", 1.0, 0.5)], export, classes,
+                        uplift)
+    assert one.loc[uscc(1), "graph_reason_zh"] == "法定代表人张1另控制1家D类企业（+1.0分）"
+    entry = one.loc[uscc(1), "graph_reasons"][0]
+    assert entry["path"] == [uscc(1), str(graph.ids[person]), uscc(2)]
+    assert entry["path_names"] == ["测试企业1有限公司", "张1", "测试企业2有限公司"]
+    assert entry["points"] == 1.0
 
 
 # --- generic evaluation and the CLI ------------------------------------------------------
@@ -262,6 +338,21 @@ def test_train_then_score_with_model_files(tmp_path: Path) -> None:
     np.testing.assert_allclose(frame["score"], frame["base_score"] + frame["graph_uplift"])
     explained = frame.loc[frame["graph_reason_zh"] != ""]
     assert len(explained) and explained["graph_uplift"].min() > 0
+    # The month's snapshot carries both parts of the score and the reasons with their paths.
+    from api.pipeline import write_run_snapshot
+    from risk.snapshot import read_snapshot
+
+    write_run_snapshot(result.run, tmp_path, result.graph_model())
+    snapshot = read_snapshot(tmp_path, "2026-10")
+    assert snapshot.meta["model_version"].endswith(result.bundle.version)
+    assert snapshot.meta["graph_model"]["selected"] == meta["selected"]
+    stored = snapshot.frame.set_index("uscc")
+    np.testing.assert_allclose(stored["score"], stored["base_score"] + stored["graph_uplift"])
+    assert (stored["risk_class"] == frame.set_index("uscc")["risk_class"]).all()
+    some = stored.loc[explained["uscc"].iloc[0], "graph_reasons"]
+    assert len(some) and some[0]["path"][0] == explained["uscc"].iloc[0]
+    # Each share is rounded to 1e-4 points; together they never exceed the uplift.
+    assert sum(r["points"] for r in some) <= explained["graph_uplift"].iloc[0] + 5e-4
     # Same data, same seed: the same version and the same weights.
     _, again = train_store(store, dt.date(2025, 10, 31), tmp_path, epochs=5, max_uplift=8.0)
     assert again == folder
