@@ -210,9 +210,12 @@ class RiskResults:
             members = pc.replace_substring_regex(
                 pc.replace_substring_regex(joined, ",{2,}", ","), "^,|,$", "")
         sector_classes = pc.binary_join_element_wise("{", members, "}", "")
-        graph = [json.dumps(graph_reasons(zh or "", en or ""), ensure_ascii=False)
-                 for zh, en in zip(column("graph_reason_zh").to_pylist(),
-                                   column("graph_reason_en").to_pylist(), strict=True)]
+        structured = (table.column("graph_reasons").to_pylist()
+                      if "graph_reasons" in table.column_names else [None] * n)
+        graph = [json.dumps(graph_reasons(zh or "", en or "", items), ensure_ascii=False)
+                 for zh, en, items in zip(column("graph_reason_zh").to_pylist(),
+                                          column("graph_reason_en").to_pylist(), structured,
+                                          strict=True)]
         counterfactual = _object([
             ("code", _text(_empty_as_null(column("counterfactual_code")))),
             ("threshold", _number(column("counterfactual_threshold"), None)),
@@ -316,9 +319,17 @@ class _ClassMap(Mapping[str, str]):
         return len(self._rows)
 
 
-def graph_reasons(text_zh: str, text_en: str) -> list[dict[str, Any]]:
-    """The graph-uplift reasons of a snapshot row (``；``/``;``-joined texts, each ending in
-    ``（+4.2分）``) as items with their contribution in points."""
+def graph_reasons(text_zh: str, text_en: str,
+                  stored: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The graph-uplift reasons of a snapshot row as items with their contribution in
+    points: from the snapshot's ``graph_reasons`` entries (``riskgraph score``), with their
+    paths as the API's node ids, or else parsed from the joined texts (``；``/``;``, each
+    ending in ``（+4.2分）``), without a path."""
+    if stored:
+        return [{"text_zh": item["text_zh"], "text_en": item["text_en"],
+                 "contribution": item["points"],
+                 "path": [_graph_node_id(node) for node in item["path"] or []]}
+                for item in stored]
     if not text_zh:
         return []
     parts_zh = text_zh.split("；")
@@ -331,3 +342,9 @@ def graph_reasons(text_zh: str, text_en: str) -> list[dict[str, Any]]:
                       "contribution": float(found["points"]) if found else None,
                       "path": []})
     return items
+
+
+def _graph_node_id(key: str) -> str:
+    """A reason path's store key as the graph endpoints' node id: a person's pseudonym is
+    64 hex digits (HMAC-SHA256), an enterprise's key its 18-character USCC."""
+    return f"person:{key}" if len(key) == 64 else f"enterprise:{key}"

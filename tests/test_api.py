@@ -527,3 +527,22 @@ def test_results_json_escapes_text() -> None:
     encoded = _text(pa.array(values)).to_pylist()
     assert [json.loads(text) for text in encoded] == ['引号"和\\反斜杠', "换行\n制表\t", None,
                                                       "plain", " "]
+
+
+def test_graph_reason_paths_become_graph_node_ids() -> None:
+    """A scored snapshot's reason path (store keys) is served as the graph endpoints' node
+    ids, so the page can highlight it; a text-only reason has no path."""
+    from api.risk_results import graph_reasons
+
+    person = "ab" * 32
+    stored = [{"text_zh": "股东张三另控制1家D类企业（+2.5分）",
+               "text_en": "shareholder 张三 also controls 1 D-class enterprise (+2.5 points)",
+               "points": 2.5, "path": ["91330100MA27XXXX1A", person, "91330100MA27YYYY2B"]}]
+    served = graph_reasons("ignored（+9.9分）", "ignored", stored)
+    assert served == [{"text_zh": stored[0]["text_zh"], "text_en": stored[0]["text_en"],
+                       "contribution": 2.5,
+                       "path": ["enterprise:91330100MA27XXXX1A", f"person:{person}",
+                                "enterprise:91330100MA27YYYY2B"]}]
+    parsed = graph_reasons("法定代表人李四的关联网络风险较高（+1.5分）",
+                           "risky network (+1.5 points)")
+    assert parsed[0]["contribution"] == 1.5 and parsed[0]["path"] == []
