@@ -70,7 +70,8 @@ def _build_home(home: Path) -> dict[str, Any]:
     store = MemoryStore()
     write_batch(store, delivery_to_batch(validate_frames(province.frames()),
                                          PersonPseudonyms(settings.person_key())))
-    write_run_snapshot(classify(store, dt.date(2026, 9, 30)), home)
+    september = classify(store, dt.date(2026, 9, 30))
+    write_run_snapshot(september, home)
     train_store(store, dt.date(2025, 10, 31), home, epochs=3)
     scoring = score_store(store, AS_OF, home)
     write_run_snapshot(scoring.run, home)
@@ -81,7 +82,10 @@ def _build_home(home: Path) -> dict[str, Any]:
     users.add("ines", PASSWORD, "investigator")
     users.add("ana", PASSWORD, "analyst")
     frame = scoring.run.classification.frame.set_index("uscc")
-    explained = frame.index[frame["graph_reason_zh"] != ""]
+    # Classified in both months (the card shows two history points): not established
+    # in October.
+    both = frame.index.isin(september.classification.frame["uscc"])
+    explained = frame.index[(frame["graph_reason_zh"] != "").to_numpy() & both]
     return {"case": _pick_case(open_queries(store), list(explained)),
             "classes": frame["risk_class"].to_dict()}
 
