@@ -213,21 +213,11 @@ def write_batch(
     days); a link to the same contact is kept as it was, with its own ``since``.
     """
     store.ensure_schema()
-    events_written: set[RelSpec] = set()
     for label, nodes in batch.nodes.items():
-        owner = schema.HAS_EVENT_TO.get(label)
-        links = None if owner is None else batch.relationships.get(owner)
-        if links is None:
-            store.upsert_nodes(label, nodes)
-        else:
-            # One pass on Neo4j: no second look-up of each new event node.
-            store.upsert_events(label, nodes, links)
-            events_written.add(schema.HAS_EVENT_TO[label])
+        store.upsert_nodes(label, nodes)
         if advance:
-            advance(len(nodes) + (0 if links is None else len(links)))
+            advance(len(nodes))
     for spec, rows in batch.relationships.items():
-        if spec in events_written:
-            continue
         declared = batch.declared.get(spec)
         if declared is not None and len(declared):
             held = store.supersede_relationships(spec, declared, REGISTERED)

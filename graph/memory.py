@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from graph.schema import HAS_EVENT_TO, NODES, RelSpec
+from graph.schema import NODES, RelSpec
 from graph.store import node_frame, relationship_frame
 
 _FORMAT = "riskgraph-memory-store/5"  # 5: contact links carry since, until
@@ -150,10 +150,6 @@ class MemoryStore:
         new.index = pd.Index(hashes, dtype=np.uint64)
         self._relationships[spec].upsert(new, _REL_ID)
         return int(exists.sum())
-
-    def upsert_events(self, label: str, frame: pd.DataFrame, links: pd.DataFrame) -> int:
-        written = self.upsert_nodes(label, frame)
-        return written + self.upsert_relationships(HAS_EVENT_TO[label], links)
 
     def supersede_relationships(self, spec: RelSpec, frame: pd.DataFrame, key: str
                                 ) -> set[str]:

@@ -18,10 +18,9 @@ nodes and 37,186 OFFICER_OF relationships of a 20,000-enterprise province):
   for nodes, 18% for relationships. Anything else uses ``MERGE``, so a re-run after a
   crash (the label is no longer empty) merges. A CREATE sets the properties inline
   (``CREATE (n:L {a: row[1]})``), one operator instead of one per property;
-* the first load of an event label creates each event node and its ``HAS_EVENT`` link in
-  one statement (:meth:`Neo4jStore.upsert_events`): no second index look-up of the node.
-  Half of a load's server time is the commit, a fifth the locking index look-ups of
-  relationship ends (a Java Flight Recorder profile of a 20,000-enterprise load).
+* half of a load's server time is the commit, a fifth the locking index look-ups of
+  relationship ends (a Java Flight Recorder profile of a 20,000-enterprise load); writing
+  an event node and its ``HAS_EVENT`` link in one statement gained nothing measurable.
 
 On a whole load these gains were within the noise of a shared two-core machine: the
 client's parameter packing and the server's commit work dominate (bench/neo4j_load.py).
@@ -40,10 +39,9 @@ from typing import Any
 
 import neo4j
 import neo4j.time
-import numpy as np
 import pandas as pd
 
-from graph.schema import HAS_EVENT_TO, NODES, RELATIONSHIP_TYPES, RelSpec
+from graph.schema import NODES, RELATIONSHIP_TYPES, RelSpec
 from graph.store import node_frame, relationship_frame
 
 
@@ -167,37 +165,6 @@ class Neo4jStore:
         )
         return self._execute(query, self._partitioned(rows, self._hub(rows)), True)
 
-    def upsert_events(self, label: str, frame: pd.DataFrame, links: pd.DataFrame) -> int:
-        spec, link = NODES[label], HAS_EVENT_TO[label]
-        fresh = (
-            not frame.empty and len(frame) == len(links) and not link.properties
-            and links["key"].nunique() == 1
-            and np.array_equal(frame[spec.key].to_numpy(dtype=object),
-                               links["end"].to_numpy(dtype=object))
-            and self._label_is_empty(label) and self._relationships_absent(link)
-        )
-        if not fresh:
-            # Merging an event node and then its link in one statement makes the planner
-            # hold the batch (Eager: the node's uscc is set, then matched on), so two.
-            return self.upsert_nodes(label, frame) + self.upsert_relationships(link, links)
-        if frame[spec.key].isna().any():
-            raise ValueError(f"{label} row without {spec.key}")
-        # A first load of this label: each new node and its link in one statement, without
-        # a second index look-up of the node. Repeated keys fold first, the last row winning.
-        columns = (spec.key, *(name for name in spec.properties if name != spec.key))
-        rows = _plain_rows(frame.reindex(columns=list(columns)).assign(
-            _owner=links["start"].to_numpy(dtype=object)))
-        latest = list({row[0]: row for row in rows}.values())
-        labels = ":".join((label, *spec.extra_labels))
-        inline = ", ".join(f"`{name}`: row[{index}]" for index, name in enumerate(columns))
-        query = (
-            f"UNWIND $rows AS row CREATE (n:{labels} {{{inline}}}) "
-            f"WITH n, row MATCH (a:{link.start} {{{NODES[link.start].key}: row[{len(columns)}]}}) "
-            f"CREATE (a)-[:{link.type} {{key: $key}}]->(n)"
-        )
-        self._execute(query, self._partitioned(latest, None), False, key=links["key"].iloc[0])
-        return 2 * len(rows)
-
     def _label_is_empty(self, label: str) -> bool:
         # Answered from the counts store, not by scanning.
         return int(self._run(f"MATCH (n:{label}) RETURN count(n) AS c")[0]["c"]) == 0
@@ -246,8 +213,7 @@ class Neo4jStore:
             if part
         ]
 
-    def _execute(self, query: str, work: list[list[list[Any]]], returns: bool,
-                 **params: Any) -> int:
+    def _execute(self, query: str, work: list[list[list[Any]]], returns: bool) -> int:
         """Run ``query`` once per batch, each batch one managed write transaction.
 
         The driver retries a batch that failed transiently (a deadlock between workers
@@ -256,7 +222,7 @@ class Neo4jStore:
         """
 
         def batch(tx: neo4j.ManagedTransaction, rows: list[Any]) -> int:
-            result = tx.run(query, rows=rows, **params)
+            result = tx.run(query, rows=rows)
             if not returns:
                 result.consume()
                 return 0

@@ -88,8 +88,6 @@ CONTACT_LINKS = (REGISTERED_AT, HAS_PHONE, HAS_EMAIL)
 HAS_EVENT: dict[str, RelSpec] = {
     kind: RelSpec("HAS_EVENT", "Enterprise", spec.label) for kind, spec in EVENT_NODES.items()
 }
-# The HAS_EVENT spec by event label.
-HAS_EVENT_TO: dict[str, RelSpec] = {spec.end: spec for spec in HAS_EVENT.values()}
 RELATIONSHIPS: tuple[RelSpec, ...] = (
     PERSON_HOLDS_SHARES, ENTERPRISE_HOLDS_SHARES, LEGAL_REP_OF, OFFICER_OF, BRANCH_OF,
     REGISTERED_AT, HAS_PHONE, HAS_EMAIL, *HAS_EVENT.values(),

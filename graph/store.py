@@ -36,11 +36,6 @@ class GraphStore(Protocol):
         Rows whose start or end node does not exist are skipped. Returns rows written.
         """
 
-    def upsert_events(self, label: str, frame: pd.DataFrame, links: pd.DataFrame) -> int:
-        """Event nodes of ``label`` and the ``HAS_EVENT`` links to them (a relationship
-        frame): the same graph as :meth:`upsert_nodes` then :meth:`upsert_relationships`,
-        which a store may write in one pass. Returns rows written (nodes and links)."""
-
     def supersede_relationships(self, spec: RelSpec, frame: pd.DataFrame, key: str
                                 ) -> set[str]:
         """End the open ``key`` relationships of ``spec`` that a newer one replaces.

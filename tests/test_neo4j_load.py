@@ -184,9 +184,9 @@ def test_write_statements_have_no_eager(neo4j_store: Neo4jStore,
     seen: list[str] = []
     execute = neo4j_store._execute
 
-    def record(query: str, work: list[list[list[Any]]], returns: bool, **params: Any) -> int:
+    def record(query: str, work: list[list[list[Any]]], returns: bool) -> int:
         seen.append(query)
-        return execute(query, work, returns, **params)
+        return execute(query, work, returns)
 
     monkeypatch.setattr(neo4j_store, "_execute", record)
     batch = delivery_to_batch(small_delivery(), PersonPseudonyms(PERSON_KEY))
@@ -196,7 +196,7 @@ def test_write_statements_have_no_eager(neo4j_store: Neo4jStore,
     assert any(" MERGE " in query for query in seen)
     with neo4j_store.driver.session(database=neo4j_store.database) as session:
         for query in seen:
-            plan = session.run("EXPLAIN " + query, rows=[], key="").consume().plan
+            plan = session.run("EXPLAIN " + query, rows=[]).consume().plan
             assert plan is not None
             assert "Eager" not in operators(plan), query
 
