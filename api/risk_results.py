@@ -3,8 +3,8 @@
 When a month is first asked for (and again only when its ``classification.parquet``
 changes), every row is serialised once into the API's JSON shape, column-wise with
 Arrow string kernels, and kept with a USCC -> row map: a lookup is a dictionary hit and
-an array element, a batch of 10,000 one ``take`` (about 2 KB a row: 2 GB of memory for a
-million enterprises). The history of an enterprise reads only the class and score
+an array element, a batch of 10,000 one ``take`` per chunk of rows (about 2 KB a row: 2 GB
+of memory for a million enterprises). The history of an enterprise reads only the class and score
 columns of each month.
 """
 
@@ -39,8 +39,25 @@ class NoSnapshot(LookupError):
 @dataclass
 class _Month:
     stamp: int  # mtime_ns of the parquet file
-    json: pa.ChunkedArray  # each enterprise's result, serialised once
+    # Each enterprise's result, serialised once, JSON_CHUNK rows per array. Not one
+    # ChunkedArray: its take() concatenates every chunk first, 2 GB at a million rows
+    # (1.9 s per 10,000-row batch against 0.05 s per chunk).
+    chunks: list[pa.Array]
     rows: dict[str, int]
+
+    def text(self, row: int) -> str:
+        chunk, offset = divmod(row, JSON_CHUNK)
+        text: str = self.chunks[chunk][offset].as_py()
+        return text
+
+    def texts(self, rows: Sequence[int]) -> list[str]:
+        """The results of ``rows``, in their order."""
+        chunk_of, offset = np.divmod(np.asarray(rows, dtype=np.int64), JSON_CHUNK)
+        texts = np.empty(len(rows), dtype=object)
+        for chunk in np.unique(chunk_of):
+            wanted = chunk_of == chunk
+            texts[wanted] = self.chunks[chunk].take(pa.array(offset[wanted])).to_pylist()
+        return texts.tolist()
 
 
 @dataclass
@@ -103,8 +120,7 @@ class RiskResults:
                 usccs = table.column("uscc").to_pylist()
                 chunks = [self._json(table.slice(offset, JSON_CHUNK), month)
                           for offset in range(0, len(table), JSON_CHUNK)]
-                cached = _Month(stamp, pa.chunked_array(chunks, pa.string()),
-                                {u: i for i, u in enumerate(usccs)})
+                cached = _Month(stamp, chunks, {u: i for i, u in enumerate(usccs)})
                 self._months[month] = cached
         return cached
 
@@ -115,8 +131,7 @@ class RiskResults:
         row = loaded.rows.get(uscc)
         if row is None:
             return None
-        text: str = loaded.json[row].as_py()
-        return text
+        return loaded.text(row)
 
     def results(self, usccs: Sequence[str], month: str | None = None
                 ) -> tuple[list[str], list[str], list[str]]:
@@ -140,8 +155,7 @@ class RiskResults:
                 known.append(uscc)
         if not rows:
             return [], [], unknown
-        items: list[str] = loaded.json.take(pa.array(rows, pa.int64())).to_pylist()
-        return items, known, unknown
+        return loaded.texts(rows), known, unknown
 
     def history(self, uscc: str) -> list[dict[str, Any]]:
         """Class and final score of ``uscc`` in every month it was classified."""

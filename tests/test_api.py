@@ -546,3 +546,20 @@ def test_graph_reason_paths_become_graph_node_ids() -> None:
     parsed = graph_reasons("法定代表人李四的关联网络风险较高（+1.5分）",
                            "risky network (+1.5 points)")
     assert parsed[0]["contribution"] == 1.5 and parsed[0]["path"] == []
+
+
+def test_batch_results_across_chunks_follow_the_request_order(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch reads each chunk of serialised results separately; the items still come in
+    the order asked, each the same text a single lookup gives."""
+    from api import risk_results
+    monkeypatch.setattr(risk_results, "JSON_CHUNK", 7)
+    results = risk_results.RiskResults(world.settings.snapshot_root)
+    usccs = world.enterprises["uscc"].tolist()
+    asked = [*reversed(usccs[:40]), "91000000000000000X", usccs[3]]
+    items, known, unknown = results.results(asked)
+    assert len(results._month(results.latest()).chunks) > 5
+    assert unknown == ["91000000000000000X"]
+    assert known == [u for u in dict.fromkeys(asked) if u != "91000000000000000X"]
+    assert items == [results.result(u) for u in known]
+    assert [json.loads(item)["uscc"] for item in items] == known
