@@ -105,8 +105,8 @@ def validated_batches(
     enterprises = pd.Index(list(known_enterprises), dtype=object)
     people = set(known_people)  # asked one person at a time: a set, not an Index
 
-    def known_person(id_number: str) -> bool:
-        return pseudonyms(id_number) in people
+    def in_graph(id_numbers: list[str]) -> list[bool]:
+        return [pseudonym in people for pseudonym in pseudonyms.many(id_numbers)]
 
     for kind in RECORD_KINDS:
         frame = raw.frames.get(kind)
@@ -117,7 +117,7 @@ def validated_batches(
             delivery = validate_frames(
                 {kind: chunk},
                 known_enterprises=enterprises,
-                known_person=known_person,
+                known_people=in_graph,
                 origins={kind: origins.take(frame.index.get_indexer(chunk.index))},
             )
             batch = delivery_to_batch(delivery, pseudonyms)

@@ -1,25 +1,29 @@
 """Writing a validated delivery into a graph store.
 
 The delivery's frames become node and relationship frames (persons keyed by a keyed hash
-of their identity number, contacts as shared nodes), column by column: per distinct value
-where a value needs Python (hashing, masking, normalising), never per row. They are
+of their identity number, contacts as shared nodes), column by column: Arrow's string
+kernels where they suffice (normalising contacts), Python per distinct value where a value
+needs it (hashing identity numbers), never per row. They are
 written label by label in the order that makes every relationship's ends exist first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from graph import schema
 from graph.schema import NODES, RelSpec
 from graph.store import GraphStore
-from ingestion.identifiers import PersonPseudonyms, mask_id_number
+from ingestion.columnar import masked_id_numbers
+from ingestion.identifiers import PersonPseudonyms
 from ingestion.models import RECORD_KINDS
-from ingestion.normalise import normalise_email, normalise_phone, normalise_text
+from ingestion.normalise import normalise_emails, normalise_phones, normalise_texts
 from ingestion.validate import Delivery
 
 REGISTERED = "registered"  # key of the link from an enterprise row's own address/phone/email
@@ -71,11 +75,12 @@ class GraphBatch:
         return joined
 
 
-def mapped(values: pd.Series, function: Callable[[str], str | None]) -> pd.Series:
-    """``function`` over each distinct non-missing value (None stays None)."""
+def mapped(values: pd.Series, function: Callable[[list[Any]], Sequence[Any]]) -> pd.Series:
+    """``function`` of the distinct non-missing values (a list: one call, not one per
+    value), spread back over the rows; None stays None."""
     codes, distinct = pd.factorize(values.to_numpy(dtype=object))
     results = np.empty(len(distinct) + 1, dtype=object)  # the last one for missing (-1)
-    results[:-1] = [function(value) for value in distinct]
+    results[:-1] = function(distinct.tolist())
     return pd.Series(results[codes], index=values.index, dtype=object)
 
 
@@ -94,21 +99,24 @@ def relationships(start: pd.Series, end: pd.Series, key: pd.Series | str = "",
 
 def relationship_keys(*parts: pd.Series) -> pd.Series:
     """:func:`graph.store.relationship_key` of each row's parts: ``str`` joined by ``|``."""
-    texts = [mapped(part, str).fillna("") for part in parts]
+    texts = [mapped(part, lambda values: list(map(str, values))).fillna("") for part in parts]
     joined = texts[0]
     for text in texts[1:]:
         joined = joined + "|" + text
     return joined.astype(object)
 
 
-def _normalised(raw: pd.Series, normalise: Callable[[str], str]) -> pd.Series:
+def _normalised(raw: pd.Series, normalise: Callable[[pa.Array], pa.Array]) -> pd.Series:
     """Normalised contact values (None where missing or normalised away)."""
-    return mapped(raw, lambda text: normalise(text) or None)
+    texts = normalise(pa.array(raw.to_numpy(dtype=object), type=pa.string()))
+    cells = np.asarray(texts.to_numpy(zero_copy_only=False), dtype=object)
+    cells[cells == ""] = None
+    return pd.Series(cells, index=raw.index, dtype=object)
 
 
 def _contacts(
     pairs: list[tuple[pd.Series, pd.Series, pd.Series, pd.Series, str]],
-    normalise: Callable[[str], str], key: str,
+    normalise: Callable[[pa.Array], pa.Array], key: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Contact nodes (one per normalised value) and links from (uscc, raw value, since,
     until, link key)."""
@@ -133,7 +141,7 @@ def delivery_to_batch(delivery: Delivery, pseudonyms: PersonPseudonyms) -> Graph
         return frames.get(kind, empty)
 
     def person_ids(numbers: pd.Series) -> pd.Series:
-        return mapped(numbers, pseudonyms)
+        return mapped(numbers, pseudonyms.many)
 
     enterprises, people = frame("enterprises"), frame("people")
     if "enterprises" in frames:
@@ -142,16 +150,16 @@ def delivery_to_batch(delivery: Delivery, pseudonyms: PersonPseudonyms) -> Graph
         batch.nodes["Person"] = pd.DataFrame({
             "person_id": person_ids(people["id_number"]).to_numpy(),
             "name": people["name"].to_numpy(),
-            "id_masked": mapped(people["id_number"], mask_id_number).to_numpy(),
+            "id_masked": mapped(people["id_number"], masked_id_numbers).to_numpy(),
         }, dtype=object)
     contacts = frame("contacts")
     # A registered contact is declared when the registration was approved.
     declared_on = enterprises["approved"].where(enterprises["approved"].notna(),
                                                 enterprises["established"])
     for node, link, attribute, normalise in (
-        (schema.ADDRESS, schema.REGISTERED_AT, "address", normalise_text),
-        (schema.PHONE, schema.HAS_PHONE, "phone", normalise_phone),
-        (schema.EMAIL, schema.HAS_EMAIL, "email", normalise_email),
+        (schema.ADDRESS, schema.REGISTERED_AT, "address", normalise_texts),
+        (schema.PHONE, schema.HAS_PHONE, "phone", normalise_phones),
+        (schema.EMAIL, schema.HAS_EMAIL, "email", normalise_emails),
     ):
         if "enterprises" not in frames and "contacts" not in frames:
             continue

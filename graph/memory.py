@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import pickle
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ class _Rows:
         if list(new.columns) == identity and new.index.dtype == np.dtype(object):
             # Nodes that are nothing but their key (addresses, phones, e-mails): one already
             # here is the same row, so nothing is replaced and the table is not rebuilt.
-            new = new.loc[[key not in self.ids for key in new.index]]
+            new = new.loc[~_members(self.ids, new.index)]
         incoming = new.index.tolist()
         if not self.ids.isdisjoint(incoming):
             frame = self.frame()
@@ -76,8 +76,12 @@ class _Rows:
     def has_keys(self, keys: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
         """Which of ``keys`` are nodes here (node rows only: their ids are their keys)."""
         # Set look-ups: no hash table of the whole label to rebuild after each upsert.
-        ids = self.ids
-        return np.fromiter((key in ids for key in keys), dtype=bool, count=len(keys))
+        return _members(self.ids, keys)
+
+
+def _members(keys: set[Hashable], values: Iterable[Hashable]) -> npt.NDArray[np.bool_]:
+    """Which values are in ``keys`` (one C-level set look-up each)."""
+    return np.fromiter(map(keys.__contains__, values), dtype=bool)
 
 
 def _strings(values: pd.Series) -> npt.NDArray[np.object_]:
@@ -156,7 +160,7 @@ class MemoryStore:
         rows = self._relationships[spec]
         # Only nodes already here can have relationships (a first load: none of them).
         known = self._nodes[spec.start].ids
-        frame = frame.loc[[start in known for start in frame["start"]]]
+        frame = frame.loc[_members(known, frame["start"])]
         table = rows.frame() if len(frame) else None
         if table is None:
             return set()

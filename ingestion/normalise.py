@@ -2,9 +2,10 @@
 
 Two families live here:
 
-* Matching keys (``normalise_text``, ``normalise_name``, ``normalise_phone``,
-  ``normalise_email``). Enterprise names, addresses and free text are stored as given; these
-  keys are only compared, never stored in place of the value.
+* Matching keys (``normalise_text``, ``normalise_name``; ``normalise_texts``,
+  ``normalise_phones`` and ``normalise_emails`` over Arrow arrays). Enterprise names,
+  addresses and free text are stored as given; these keys are only compared, never stored
+  in place of the value.
 * Column converters (``normalise_column`` and the scalar ``parse_*`` functions) that turn what
   Chinese registries deliver (``2025年3月2日``, ``85万元``, ``35%``, ``是``/``否``, ``F5251``)
   into canonical values. A cell that cannot be converted is left exactly as given, so that
@@ -45,13 +46,54 @@ def normalise_text(value: str) -> str:
     return _SPACE.sub(" ", folded).strip()
 
 
-def normalise_phone(value: str) -> str:
-    """Digits only, so '0571-8888 1234' and '057188881234' match."""
-    return "".join(char for char in unicodedata.normalize("NFKC", value) if char.isdigit())
+# Python's whitespace (str.isspace: what ``\s``, str.split and str.strip take), for RE2,
+# whose ``\s`` is ASCII only. Every such character lies below U+3001.
+_WHITESPACE_RUN: Final = "[" + "".join(
+    f"\\x{{{ord(char):x}}}" for char in map(chr, range(0x3001)) if char.isspace()) + "]+"
 
 
-def normalise_email(value: str) -> str:
-    return normalise_text(value).lower()
+def normalise_texts(values: pa.Array) -> pa.Array:
+    """:func:`normalise_text` of every string of an Arrow array (nulls stay null): Python's
+    NFKC, then whitespace runs collapsed by Arrow with Python's own whitespace set, exactly
+    as ``\\s+`` does."""
+    folded = _nfkc(values)
+    return pc.utf8_trim(pc.replace_substring_regex(folded, _WHITESPACE_RUN, " "), " ")
+
+
+def _nfkc(values: pa.Array) -> pa.Array:
+    """NFKC of each non-ASCII string, by Python: Arrow's utf8_normalize leaves some
+    characters decomposed (İ as I and U+0307, even under NFC)."""
+    return _per_ascii(values, lambda texts: texts,
+                      lambda text: unicodedata.normalize("NFKC", text))
+
+
+def _per_ascii(values: pa.Array, ascii_form: Callable[[pa.Array], pa.Array],
+               form: Callable[[str], str]) -> pa.Array:
+    """``ascii_form`` of the ASCII strings, ``form`` (Python) of the others: where Unicode
+    rules (NFKC, str.isdigit, str.lower) go beyond ASCII, Python decides."""
+    ascii_values = pc.fill_null(pc.string_is_ascii(values), True)
+    result = ascii_form(values)
+    if pc.all(ascii_values).as_py():
+        return result
+    cells = np.asarray(result.to_numpy(zero_copy_only=False), dtype=object)
+    other = ~np.asarray(ascii_values.to_numpy(zero_copy_only=False), dtype=bool)
+    cells[other] = [form(value) for value in values.filter(pa.array(other)).to_numpy(
+        zero_copy_only=False)]
+    return pa.array(cells, type=pa.string())
+
+
+def normalise_phones(values: pa.Array) -> pa.Array:
+    """Digits only, so '0571-8888 1234' and '057188881234' match (NFKC first: full-width
+    digits count; nulls stay null)."""
+    return _per_ascii(
+        _nfkc(values),
+        lambda texts: pc.replace_substring_regex(texts, "[^0-9]", ""),
+        lambda text: "".join(char for char in text if char.isdigit()))
+
+
+def normalise_emails(values: pa.Array) -> pa.Array:
+    """:func:`normalise_texts`, lower-cased (nulls stay null)."""
+    return _per_ascii(normalise_texts(values), pc.ascii_lower, str.lower)
 
 
 # NFKC already folds （）［］｛｝ to ASCII; these CJK brackets have no compatibility mapping.

@@ -228,7 +228,7 @@ def validate_frames(
     frames: Mapping[str, pd.DataFrame],
     *,
     known_enterprises: Collection[str] = frozenset(),
-    known_person: Callable[[str], bool] | None = None,
+    known_people: Callable[[list[str]], Sequence[bool]] | None = None,
     origins: Mapping[str, Sequence[str]] | None = None,
 ) -> Delivery:
     """Validate one delivery given as frames keyed by record kind (see ``RECORD_KINDS``).
@@ -236,7 +236,8 @@ def validate_frames(
     Enterprises and people come first. A relationship, contact or event must point at an
     enterprise or person of this delivery or a known one (``known_enterprises``: USCCs
     already in the graph, best a ``pd.Index``, whose hash table is built once;
-    ``known_person(id_number)``: the person is already in the graph); otherwise it is
+    ``known_people(id_numbers)``: which of these people are in the graph already, asked
+    once per chunk with the distinct numbers the delivery does not hold); otherwise it is
     quarantined with its own line. So are all current shareholdings of an enterprise whose
     delivered current shares total more than 100% (+1% tolerance).
     """
@@ -265,7 +266,7 @@ def validate_frames(
         if kind in REFERENCES and not known:
             known = {
                 "uscc": _Known(known_enterprises, delivery.frames.get("enterprises"), "uscc"),
-                "person": _Known(known_person, delivery.frames.get("people"), "id_number"),
+                "person": _Known(known_people, delivery.frames.get("people"), "id_number"),
             }
         delivery.frames[kind] = _validated(kind, frame, where, delivery.quarantine, known)
     return delivery
@@ -274,9 +275,9 @@ def validate_frames(
 class _Known:
     """Keys a reference may name: those given (already in the graph) and this delivery's."""
 
-    def __init__(self, given: Collection[str] | Callable[[str], bool] | None,
+    def __init__(self, given: Collection[str] | Callable[[list[str]], Sequence[bool]] | None,
                  delivered: pd.DataFrame | None, column: str) -> None:
-        self.ask: Callable[[str], bool] | None = None
+        self.ask: Callable[[list[str]], Sequence[bool]] | None = None
         self.given: pd.Index = pd.Index([], dtype=object)
         if callable(given):
             self.ask = given
@@ -291,7 +292,7 @@ class _Known:
         if self.ask is None or found.all():
             return found
         rest = pd.Index(pd.unique(keys[~found].to_numpy()), dtype=object)
-        answers = np.fromiter(map(self.ask, rest), dtype=bool, count=len(rest))
+        answers = np.asarray(self.ask(rest.tolist()), dtype=bool)
         where = np.asarray(rest.get_indexer(keys))
         result: npt.NDArray[np.bool_] = found | ((where >= 0) & answers[where])
         return result

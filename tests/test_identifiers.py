@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ingestion.columnar import masked_id_numbers
 from ingestion.identifiers import (
     USCC_CATEGORIES,
     USCC_CHARSET,
@@ -166,6 +167,25 @@ def test_person_pseudonyms_are_hash_person_id_remembered() -> None:
         pseudonyms("110105194912310021")  # invalid numbers are never hashed
     with pytest.raises(ValueError, match="non-empty key"):
         PersonPseudonyms(b"")
+
+
+@pytest.mark.parametrize("key", [KEY, b"k" * 64, b"long key " * 20])  # short, block, hashed
+def test_many_pseudonyms_at_once_are_the_same_pseudonyms(key: bytes) -> None:
+    numbers = ["11010519491231002X", "11010519491231002x", " 11010519491231002X",
+               "110105198001010016", "11010519491231002X"]
+    assert PersonPseudonyms(key).many(numbers) == [hash_person_id(n, key) for n in numbers]
+    pseudonyms = PersonPseudonyms(key)
+    with pytest.raises(ValueError, match=r"identity number 2 of 2: .*check character"):
+        pseudonyms.many(["110105198001010016", "110105194912310021"])
+    assert pseudonyms._known == {}  # one invalid number: none of them is remembered
+    assert pseudonyms.many(["110105198001010016"]) == [hash_person_id("110105198001010016", key)]
+
+
+def test_masked_id_numbers_are_mask_id_number() -> None:
+    numbers = ["11010519491231002x", "110105198001010016", " 110105198001010016 "]
+    assert masked_id_numbers(numbers) == [mask_id_number(n) for n in numbers]
+    with pytest.raises(ValueError, match="identity number 1 of 1"):
+        masked_id_numbers(["1101051949"])
 
 
 def test_mask_id_number_hides_the_birth_date() -> None:

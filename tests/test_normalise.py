@@ -8,13 +8,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from ingestion.normalise import (
     ValueKind,
     label_key,
     normalise_column,
+    normalise_emails,
     normalise_name,
+    normalise_phones,
+    normalise_text,
+    normalise_texts,
     parse_amount,
     parse_bool,
     parse_date,
@@ -31,6 +36,29 @@ def test_names_match_across_widths_brackets_and_blanks() -> None:
     assert normalise_name("ＡＢＣ 贸易（宁波）有限公司") == normalise_name("abc贸易(宁波)有限公司")
     assert normalise_name("阿卜杜・热合曼") == normalise_name("阿卜杜·热合曼")
     assert normalise_name("杭州科技有限公司") != normalise_name("杭州科技股份有限公司")
+
+
+# Full-width forms, CJK brackets and spaces, every kind of Python whitespace (U+001C..U+001F
+# and U+0085 among them, which RE2's \\s does not take), runs, ends, nothing left.
+TEXTS = ["杭州 （滨江）  科技有限公司", "  ＡＢＣ\u3000路\t1号 ", "a\x1cb\x85c\u2028d\u00a0e", "",
+         " \u3000 ", "西湖区\n\n文三路", "Ｆｏｏ＠Ｅｘａｍｐｌｅ．ＣＯＭ", "İstanbul ŞUBE"]
+
+
+def test_arrow_text_normalisation_is_normalise_text() -> None:
+    result = normalise_texts(pa.array([*TEXTS, None], type=pa.string())).to_pylist()
+    assert result == [*map(normalise_text, TEXTS), None]
+
+
+def test_phones_keep_digits_of_any_width_and_script() -> None:
+    phones = ["0571-8888 1234", "(0571)88881234", "０５７１－８８８８", "tel: ٠٥٧١", "无", None]
+    assert normalise_phones(pa.array(phones, type=pa.string())).to_pylist() == [
+        "057188881234", "057188881234", "05718888", "٠٥٧١", "", None]
+
+
+def test_emails_are_normalised_text_lower_cased_by_python_rules() -> None:
+    emails = [" Foo@Example.COM ", "Ｆｏｏ＠Ｅｘａｍｐｌｅ．ＣＯＭ", "İNFO@ŞUBE.CN", None]
+    assert normalise_emails(pa.array(emails, type=pa.string())).to_pylist() == [
+        "foo@example.com", "foo@example.com", "İNFO@ŞUBE.CN".lower(), None]
 
 
 @pytest.mark.parametrize(

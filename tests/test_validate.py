@@ -87,6 +87,6 @@ def test_references_to_known_records_in_the_store_are_accepted() -> None:
     known_usccs = set(frames["enterprises"]["uscc"])
     known_ids = set(frames["people"]["id_number"])
     update = validate_frames(later, known_enterprises=known_usccs,
-                             known_person=known_ids.__contains__)
+                             known_people=lambda ids: [i in known_ids for i in ids])
     assert update.quarantine == []
     assert len(update.frames["penalty"]) == len(frames["penalty"])
