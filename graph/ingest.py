@@ -103,7 +103,7 @@ def validated_batches(
     as Python objects; shareholdings are cut only between enterprises.
     """
     enterprises = pd.Index(list(known_enterprises), dtype=object)
-    people = set(known_people)  # asked one person at a time: a set, not an Index
+    people = set(known_people)  # pseudonyms, looked up one by one: a set, not an Index
 
     def in_graph(id_numbers: list[str]) -> list[bool]:
         return [pseudonym in people for pseudonym in pseudonyms.many(id_numbers)]

@@ -3,8 +3,8 @@
 The delivery's frames become node and relationship frames (persons keyed by a keyed hash
 of their identity number, contacts as shared nodes), column by column: Arrow's string
 kernels where they suffice (normalising contacts), Python per distinct value where a value
-needs it (hashing identity numbers), never per row. They are
-written label by label in the order that makes every relationship's ends exist first.
+needs it (hashing identity numbers), never per row. They are written label by label in
+the order that makes every relationship's ends exist first.
 """
 
 from __future__ import annotations
